@@ -40,8 +40,10 @@ let package = Package(
         .target(name: "Provisioning", dependencies: ["Recipes", "Stores", "Builder", "KFCCore"]),
 
         // Thin executables.
-        .executableTarget(name: "kfc-image", dependencies: ["Builder"]),
-        .executableTarget(name: "kfc-provision", dependencies: ["Provisioning"]),
+        .executableTarget(
+            name: "kfc-image",
+            dependencies: ["Builder", "Ext4", "Kernels", "Stores", "VMM", "Recipes", "KFCCore"]),
+        .executableTarget(name: "kfc-provision", dependencies: ["Provisioning", "KFCCore"]),
 
         // Shared helpers for the test targets: fixtures, temporary folders, tool checks.
         .target(name: "TestSupport", dependencies: ["KFCCore"]),

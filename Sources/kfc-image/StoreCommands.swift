@@ -1,0 +1,4 @@
+import KFCCore
+
+/// The subcommands of this group.
+let storeCommands: [Subcommand] = []
