@@ -41,7 +41,7 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// The digest of the file at `path`, read in 1 MiB pieces.
     public static func ofFile(
-        _ path: String, _ algorithm: DigestAlgorithm = .sha256, progress: Progress? = nil
+        _ path: String, _ algorithm: DigestAlgorithm = .sha256, progress: ProgressMeter? = nil
     ) throws -> Digest {
         let fd = try SystemCall.retrying("open \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }

@@ -7,7 +7,7 @@ import Foundation
 /// Progress of one long operation: a redrawn bar on a terminal, plain log lines elsewhere.
 ///
 /// Not thread-safe: one task reports progress at a time.
-public final class Progress {
+public final class ProgressMeter {
     private let title: String
     private let total: Int64?
     private let logger: Logger
