@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Archives", dependencies: ["CArchive", "KFCCore"]),
         .target(name: "Chroot", dependencies: ["KFCCore"]),
         .target(name: "Ext4", dependencies: ["CExt2fs", "Archives", "KFCCore"]),
-        .target(name: "Kernels", dependencies: ["Archives", "KFCCore"]),
+        .target(name: "Kernels", dependencies: ["CArchive", "Archives", "KFCCore"]),
         .target(name: "Stores", dependencies: ["KFCCore"]),
         .target(name: "VMM", dependencies: ["Ext4", "Kernels", "KFCCore"]),
         .target(
@@ -37,7 +37,7 @@ let package = Package(
                 "Recipes", "Fetching", "Archives", "Chroot", "Ext4", "Kernels", "Stores", "VMM",
                 "KFCCore",
             ]),
-        .target(name: "Provisioning", dependencies: ["Recipes", "Stores", "Builder", "KFCCore"]),
+        .target(name: "Provisioning", dependencies: ["Recipes", "KFCCore"]),
 
         // Thin executables.
         .executableTarget(
