@@ -24,6 +24,7 @@ public struct PendingVersion: Sendable {
     /// Store-private data, such as a temporary dataset name.
     public var token: String
 
+    /// Creates a pending version; only stores call this.
     public init(name: String, version: String, path: String, token: String) {
         self.name = name
         self.version = version
@@ -34,6 +35,7 @@ public struct PendingVersion: Sendable {
 
 /// A reference `NAME`, `NAME@VERSION` or `NAME@CHANNEL` as typed by a user.
 public struct VersionReference: Sendable, Equatable, CustomStringConvertible {
+    /// The image name.
     public var name: String
     /// A version or a channel name; nil means the newest version.
     public var selector: String?
@@ -48,11 +50,13 @@ public struct VersionReference: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Creates a reference from its parts.
     public init(name: String, selector: String?) {
         self.name = name
         self.selector = selector
     }
 
+    /// `NAME` or `NAME@SELECTOR`.
     public var description: String { selector.map { "\(name)@\($0)" } ?? name }
 }
 
@@ -64,7 +68,8 @@ public protocol Store: Sendable {
     /// The spec this store was opened from, such as `dir:/var/lib/kfc`.
     var spec: String { get }
 
-    /// Starts a new version of `name` whose version string starts with `prefix`.
+    /// Starts a new version of `name` whose version string is `PREFIX-N`, N one more than
+    /// the highest existing one; safe against concurrent builds of the same name.
     func beginVersion(name: String, prefix: String) throws -> PendingVersion
 
     /// Makes `pending` an immutable version described by `manifest`, atomically.
@@ -85,4 +90,43 @@ public protocol Store: Sendable {
     /// Records a boot test result in a version's manifest; the content stays immutable.
     func recordVerification(
         _ record: VersionManifest.VerificationRecord, name: String, version: String) throws
+
+    /// The channels of every image, or of `name`'s, sorted by image and channel.
+    func channels(name: String?) throws -> [ChannelRecord]
+
+    /// Points `channel` of `name` at `version`, atomically, keeping the previous target in
+    /// the channel's history.
+    ///
+    /// Rejects a version whose image no longer matches its manifest's digest and, when
+    /// `requireVerified` is set, one without a passing verification record.
+    func promote(name: String, version: String, channel: String, requireVerified: Bool)
+        throws -> ChannelRecord
+
+    /// Points `channel` of `name` back at the version it pointed at before the last
+    /// promotion.
+    func rollback(name: String, channel: String) throws -> ChannelRecord
+
+    /// Makes a writable copy of the version `reference` selects at `destination`.
+    func clone(_ reference: VersionReference, to destination: String) throws -> CloneRecord
+
+    /// The clones made by `clone`, of every image or of `name`'s.
+    func clones(name: String?) throws -> [CloneRecord]
+
+    /// Removes a version; rejected while clones depend on it or a channel points at it.
+    func remove(name: String, version: String) throws
+
+    /// Writes a stream of `name@version` to `output`; incremental against `base` when given.
+    ///
+    /// The stream is framed by `ReplicationStream`: the manifest, the payload's length and
+    /// its digest, so `receive` can reject a stream that was cut or altered.
+    func send(name: String, version: String, base: String?, to output: FileHandle) throws
+
+    /// Reads a stream written by `send` and publishes the version it carries.
+    ///
+    /// Nothing is published when the stream is cut, altered, or its image digest does not
+    /// match the manifest. Returns the published manifest with absolute paths.
+    func receive(from input: FileHandle) throws -> VersionManifest
+
+    /// Removes leftovers of failed or killed operations and returns what it removed.
+    func collectGarbage() throws -> [String]
 }
