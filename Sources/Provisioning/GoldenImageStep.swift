@@ -1,0 +1,100 @@
+import Foundation
+import KFCCore
+import Recipes
+
+/// Step 8: a golden image of the configured recipe in the store, on the stable channel.
+///
+/// It runs the installed `kfc-image` (from the executables step): `show NAME` to find the
+/// newest version, `build RECIPE` when there is none, and `promote NAME@VERSION stable`.
+public struct GoldenImageStep: ProvisioningStep {
+    public let name = "golden-image"
+    public let summary = "the store holds the recipe's golden image on the stable channel"
+
+    /// The channel the image is promoted to.
+    public static let channel = "stable"
+
+    /// A step for the configured recipe and store.
+    public init() {}
+
+    public func inspect(_ context: ProvisioningContext) throws -> StepReport {
+        var report = StepReport()
+        guard context.live else {
+            report.skipped.append("building a golden image: \(context.liveSkipReason)")
+            return report
+        }
+        let config = context.config
+        guard FileSystem.exists(config.recipe) else {
+            report.problems.append("recipe \(config.recipe) not found (set recipe in the config)")
+            return report
+        }
+        let image = try Recipe.load(config.recipe).name
+        let tool = ImageTool(context: context)
+        guard FileSystem.exists(tool.path) else {
+            report.problems.append("\(tool.path) not found (the executables step installs it)")
+            return report
+        }
+        if let stable = try tool.version(of: "\(image)@\(GoldenImageStep.channel)") {
+            report.findings.append("\(image)@\(GoldenImageStep.channel) is version \(stable)")
+            return report
+        }
+        if let newest = try tool.version(of: image) {
+            report.changes.append(Change("promote \(image)@\(newest) to the stable channel") {
+                try tool.promote(image: image, version: newest)
+            })
+            return report
+        }
+        report.changes.append(Change("build golden image \(image) from \(config.recipe)") {
+            try tool.build()
+        })
+        report.changes.append(Change("promote the new \(image) version to the stable channel") {
+            guard let built = try tool.version(of: image) else {
+                throw KFCError.failed("promote \(image)", "the build left no version in the store")
+            }
+            try tool.promote(image: image, version: built)
+        })
+        return report
+    }
+}
+
+/// The installed `kfc-image` command, run against the configured store.
+struct ImageTool {
+    let context: ProvisioningContext
+
+    /// The installed executable.
+    var path: String { context.path("/usr/local/bin/kfc-image") }
+
+    var storeArguments: [String] { ["--store", context.config.store] }
+
+    /// The version `reference` (`NAME` for the newest, or `NAME@CHANNEL`) selects, or nil
+    /// when `kfc-image show` finds none.
+    func version(of reference: String) throws -> String? {
+        let command = Command(path, ["show", reference, "--json"] + storeArguments)
+        let result = try command.result(logger: context.logger)
+        guard result.status == 0 else {
+            context.logger.debug(
+                "no version found",
+                [("reference", reference), ("output", Command.tail(result.errorOutput).joined())])
+            return nil
+        }
+        let object = try? JSONSerialization.jsonObject(with: result.output)
+        guard let version = (object as? [String: Any])?["version"] as? String else {
+            throw KFCError.failed(command.commandLine, "printed no manifest with a version")
+        }
+        return version
+    }
+
+    /// Builds the configured recipe into the store, with the darksite when it exists.
+    func build() throws {
+        let config = context.config
+        var arguments = ["build", config.recipe] + storeArguments
+        if FileSystem.isDirectory(config.darksite) { arguments += ["--darksite", config.darksite] }
+        context.logger.info("building golden image", [("recipe", config.recipe)])
+        try Command(path, arguments).run(logger: context.logger)
+    }
+
+    /// Points the stable channel at `image@version`.
+    func promote(image: String, version: String) throws {
+        try Command(path, ["promote", "\(image)@\(version)", GoldenImageStep.channel]
+            + storeArguments).run(logger: context.logger)
+    }
+}
