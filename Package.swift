@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Archives", dependencies: ["CArchive", "KFCCore"]),
         .target(name: "Chroot", dependencies: ["KFCCore"]),
         .target(name: "Ext4", dependencies: ["CExt2fs", "Archives", "KFCCore"]),
-        .target(name: "Kernels", dependencies: ["CArchive", "Archives", "KFCCore"]),
+        .target(name: "Kernels", dependencies: ["Archives", "KFCCore"]),
         .target(name: "Stores", dependencies: ["KFCCore"]),
         .target(name: "VMM", dependencies: ["Ext4", "Kernels", "KFCCore"]),
         .target(

@@ -1,3 +1,4 @@
+import Archives
 import Foundation
 import KFCCore
 
@@ -48,10 +49,8 @@ public struct KernelConfig: Sendable {
         guard let end = kernel.firstOffset(of: Array("IKCFG_ED".utf8), from: dataStart) else {
             throw KFCError.invalid(name, "embedded config has a start marker but no end marker")
         }
-        let compressed = kernel.bytes[dataStart..<end]
-        let text = try withContext("embedded config") {
-            try RawDecompressor(compressed, name: name).decompressAll()
-        }
+        let compressed = Data(kernel.bytes[dataStart..<end])
+        let text = try RawStream.decompress(compressed, context: "\(name): embedded config")
         return KernelConfig(text: String(decoding: text, as: UTF8.self))
     }
 }

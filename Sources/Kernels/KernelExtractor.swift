@@ -1,3 +1,4 @@
+import Archives
 import Foundation
 import KFCCore
 
@@ -28,62 +29,62 @@ public enum KernelExtractor {
     {
         let view = ByteView(Array(try FileSystem.read(bzImage)))
         let header = try BzImage(view, name: bzImage)
-        let decompressor = try RawDecompressor(
-            view.bytes[header.stream], name: "\(bzImage): payload")
+        let stream = Data(view.bytes[header.stream])
+        let compression = RawStream.filterName(stream) ?? "unknown"
         logger.info(
             "extracting kernel",
-            [("file", bzImage), ("compression", decompressor.compression),
+            [("file", bzImage), ("compression", compression),
                 ("payload_bytes", "\(header.payload.count)")])
         let temporary = try temporaryFile(beside: output)
         do {
-            let bytes = try copyOut(decompressor, to: temporary, header: header)
+            let kernel = try RawStream.decompress(stream, context: "payload")
+            try verify(kernel, header: header)
+            try copyOut(kernel, to: temporary)
             var report = try KernelCheck.check(path: temporary.path)
             try SystemCall.retrying("rename \(temporary.path) to \(output)") {
                 rename(temporary.path, output)
             }
             report.path = output
             return ExtractionResult(
-                compression: decompressor.compression, bytes: bytes, report: report)
+                compression: compression, bytes: Int64(kernel.count), report: report)
         } catch {
+            close(temporary.descriptor)
             unlink(temporary.path)
             throw error.asKFCError().within("extract \(bzImage)")
         }
     }
 
-    private static func copyOut(
-        _ decompressor: RawDecompressor, to file: TemporaryFile, header: BzImage
-    ) throws -> Int64 {
+    /// Writes `kernel` to `file`, syncs it and closes the descriptor.
+    private static func copyOut(_ kernel: Data, to file: TemporaryFile) throws {
         defer { close(file.descriptor) }
-        var crc = CRC32()
-        let bytes = try decompressor.decompress { piece in
-            if header.gzipCRC != nil { crc.update(piece) }
+        try kernel.withUnsafeBytes { raw in
             var done = 0
-            while done < piece.count {
-                // Safe: done < piece.count, so the pointer stays inside the piece.
+            while done < raw.count {
+                // Safe: done < raw.count, so the pointer stays inside the buffer.
                 let written = try SystemCall.retrying("write \(file.path)") {
-                    write(file.descriptor, piece.baseAddress! + done, piece.count - done)
+                    write(file.descriptor, raw.baseAddress! + done, raw.count - done)
                 }
                 done += written
             }
         }
-        try verify(bytes: bytes, crc: crc.value, header: header)
         try SystemCall.retrying("fsync \(file.path)") { fsync(file.descriptor) }
         fchmod(file.descriptor, 0o644)
-        return bytes
     }
 
-    /// Compares the output with the size and checksum the payload records, because
-    /// libarchive checks neither for gzip and lz4 and lzma streams carry no checksum.
-    private static func verify(bytes: Int64, crc: UInt32, header: BzImage) throws {
-        guard UInt32(truncatingIfNeeded: bytes) == header.uncompressedSize else {
+    /// Compares `kernel` with the size and checksum the payload records, because
+    /// libarchive checks neither for gzip, and lz4 and lzma streams carry no checksum.
+    private static func verify(_ kernel: Data, header: BzImage) throws {
+        guard UInt32(truncatingIfNeeded: kernel.count) == header.uncompressedSize else {
             throw KFCError.invalid(
                 "payload",
-                "decompressed to \(bytes) bytes, but the payload records "
-                    + "\(header.uncompressedSize); the bzImage is corrupt")
+                "decompressed to \(kernel.count) bytes, but the payload records "
+                    + "\(header.uncompressedSize), so the bzImage is corrupt")
         }
-        if let expected = header.gzipCRC, expected != crc {
-            throw KFCError.invalid(
-                "payload", "gzip CRC-32 mismatch; the bzImage is corrupt")
+        guard let expected = header.gzipCRC else { return }
+        var crc = CRC32()
+        kernel.withUnsafeBytes { crc.update($0) }
+        guard crc.value == expected else {
+            throw KFCError.invalid("payload", "gzip CRC-32 mismatch, so the bzImage is corrupt")
         }
     }
 

@@ -104,11 +104,7 @@ struct KernelCheckTests {
     func missingConfig() throws {
         let folder = try TestEnvironment.temporaryDirectory()
         defer { try? FileSystem.remove(folder) }
-        let marker = try #require(
-            try KernelFixtures.offset(of: "IKCFG_ST", in: KernelFixtures.vmlinux))
-        let bytes = try KernelFixtures.patched(
-            KernelFixtures.vmlinux, at: marker, with: Array("NOCFG_ST".utf8))
-        let path = try KernelFixtures.write(bytes, "vmlinux", in: folder)
+        let path = try KernelFixtures.kernelWithoutConfig(in: folder)
 
         let report = try KernelCheck.check(path: path)
         #expect(report.options.isEmpty)
@@ -126,11 +122,7 @@ struct KernelCheckTests {
     func moduleOptions() throws {
         let folder = try TestEnvironment.temporaryDirectory()
         defer { try? FileSystem.remove(folder) }
-        let marker = try #require(
-            try KernelFixtures.offset(of: "IKCFG_ST", in: KernelFixtures.vmlinux))
-        let bytes = try KernelFixtures.patched(
-            KernelFixtures.vmlinux, at: marker, with: Array("NOCFG_ST".utf8))
-        let kernel = try KernelFixtures.write(bytes, "vmlinux", in: folder)
+        let kernel = try KernelFixtures.kernelWithoutConfig(in: folder)
         let original = String(decoding: try FileSystem.read(KernelFixtures.config), as: UTF8.self)
         let edited = original
             .replacingOccurrences(of: "CONFIG_VIRTIO_BLK=y", with: "CONFIG_VIRTIO_BLK=m")

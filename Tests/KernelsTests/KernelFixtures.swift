@@ -41,6 +41,16 @@ enum KernelFixtures {
         }
     }
 
+    /// Writes a copy of the fixture vmlinux whose IKCONFIG start marker is overwritten, so
+    /// it seems to embed no configuration; returns its path.
+    static func kernelWithoutConfig(in folder: String) throws -> String {
+        guard let marker = try offset(of: "IKCFG_ST", in: vmlinux) else {
+            throw KFCError.notFound(vmlinux, "no IKCFG_ST marker")
+        }
+        let bytes = try patched(vmlinux, at: marker, with: Array("NOCFG_ST".utf8))
+        return try write(bytes, "vmlinux", in: folder)
+    }
+
     /// Runs `body` and returns the message of the error it throws, or nil when it throws none.
     static func errorMessage(_ body: () throws -> Void) -> String? {
         do {
