@@ -90,10 +90,30 @@ struct InstalledProgram {
         let verb = FileSystem.exists(target) ? "replace" : "install"
         let label = version.isEmpty ? short : "\(short), \(version)"
         report.changes.append(Change("\(verb) \(path) from \(source) (\(label))") {
-            try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
-            try FileSystem.writeAtomically(FileSystem.read(source), to: target, mode: 0o755)
+            try InstalledProgram.copy(source, to: target, logger: context.logger)
         })
         return report
+    }
+
+    /// Copies `source` to `target` with mode 0755 through a temporary file and a rename, so
+    /// `target` is the old program or the new one, never a part.
+    ///
+    /// `install` writes the copy in a child process. A write descriptor held in this
+    /// process would be inherited by any program another thread starts at that moment, and
+    /// executing the new file while such a child still has it open fails with ETXTBSY.
+    static func copy(_ source: String, to target: String, logger: Logger) throws {
+        try FileSystem.createDirectory((target as NSString).deletingLastPathComponent)
+        let temporary = "\(target).tmp-\(getpid())"
+        do {
+            try Command("install", ["-m", "0755", source, temporary]).run(logger: logger)
+            try Command("sync", [temporary]).run(logger: logger)
+            try SystemCall.retrying("rename \(temporary) to \(target)") {
+                rename(temporary, target)
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 }
 
