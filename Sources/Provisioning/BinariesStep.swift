@@ -70,9 +70,10 @@ struct InstalledProgram {
         let short = "sha256:\(digest.hex.prefix(12))"
         if FileSystem.exists(target), try Digest.ofFile(target) == digest {
             if try FileSystem.permissions(target) != 0o755 {
-                report.changes.append(Change("set mode of \(path) to 0755") {
-                    try SystemCall.retrying("chmod \(target)") { chmod(target, 0o755) }
-                })
+                report.changes.append(
+                    Change("set mode of \(path) to 0755") {
+                        try SystemCall.retrying("chmod \(target)") { chmod(target, 0o755) }
+                    })
             } else {
                 report.findings.append("\(path) is \(short), the same as \(source)")
             }
@@ -89,9 +90,10 @@ struct InstalledProgram {
         let version = trial.outputText.split(separator: "\n").first.map(String.init) ?? ""
         let verb = FileSystem.exists(target) ? "replace" : "install"
         let label = version.isEmpty ? short : "\(short), \(version)"
-        report.changes.append(Change("\(verb) \(path) from \(source) (\(label))") {
-            try InstalledProgram.copy(source, to: target, logger: context.logger)
-        })
+        report.changes.append(
+            Change("\(verb) \(path) from \(source) (\(label))") {
+                try InstalledProgram.copy(source, to: target, logger: context.logger)
+            })
         return report
     }
 

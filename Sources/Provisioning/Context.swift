@@ -20,9 +20,10 @@ public struct ProvisioningOptions: Sendable {
     public var executables: String?
 
     /// Options for `root`, live only when it is `/`.
-    public init(root: String = "/", live: Bool? = nil, networkNamespace: String? = nil,
-        executables: String? = nil)
-    {
+    public init(
+        root: String = "/", live: Bool? = nil, networkNamespace: String? = nil,
+        executables: String? = nil
+    ) {
         let trimmed = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
         self.root = trimmed
         self.live = live ?? (trimmed == "/")

@@ -38,20 +38,24 @@ public struct GoldenImageStep: ProvisioningStep {
             return report
         }
         if let newest = try tool.version(of: image) {
-            report.changes.append(Change("promote \(image)@\(newest) to the stable channel") {
-                try tool.promote(image: image, version: newest)
-            })
+            report.changes.append(
+                Change("promote \(image)@\(newest) to the stable channel") {
+                    try tool.promote(image: image, version: newest)
+                })
             return report
         }
-        report.changes.append(Change("build golden image \(image) from \(config.recipe)") {
-            try tool.build()
-        })
-        report.changes.append(Change("promote the new \(image) version to the stable channel") {
-            guard let built = try tool.version(of: image) else {
-                throw KFCError.failed("promote \(image)", "the build left no version in the store")
-            }
-            try tool.promote(image: image, version: built)
-        })
+        report.changes.append(
+            Change("build golden image \(image) from \(config.recipe)") {
+                try tool.build()
+            })
+        report.changes.append(
+            Change("promote the new \(image) version to the stable channel") {
+                guard let built = try tool.version(of: image) else {
+                    throw KFCError.failed(
+                        "promote \(image)", "the build left no version in the store")
+                }
+                try tool.promote(image: image, version: built)
+            })
         return report
     }
 }
@@ -94,7 +98,10 @@ struct ImageTool {
 
     /// Points the stable channel at `image@version`.
     func promote(image: String, version: String) throws {
-        try Command(path, ["promote", "\(image)@\(version)", GoldenImageStep.channel]
-            + storeArguments).run(logger: context.logger)
+        try Command(
+            path,
+            ["promote", "\(image)@\(version)", GoldenImageStep.channel]
+                + storeArguments
+        ).run(logger: context.logger)
     }
 }

@@ -31,7 +31,8 @@ public struct KVMStep: ProvisioningStep {
     public func inspect(_ context: ProvisioningContext) throws -> StepReport {
         var report = try KVMStep.udevRule.inspect(context)
         guard context.live else {
-            report.skipped.append("\(device), CPU flags and the kvm group: \(context.liveSkipReason)")
+            report.skipped.append(
+                "\(device), CPU flags and the kvm group: \(context.liveSkipReason)")
             return report
         }
         report.merge(try inspectCPU())
@@ -46,7 +47,9 @@ public struct KVMStep: ProvisioningStep {
         let flags = Set(
             text.split(separator: "\n")
                 .filter { $0.hasPrefix("flags") }
-                .flatMap { $0.split(separator: ":", maxSplits: 1).last?.split(separator: " ") ?? [] }
+                .flatMap {
+                    $0.split(separator: ":", maxSplits: 1).last?.split(separator: " ") ?? []
+                }
                 .map(String.init))
         if flags.contains("vmx") {
             report.findings.append("the CPU has vmx (Intel VT-x)")
@@ -76,22 +79,25 @@ public struct KVMStep: ProvisioningStep {
             return report
         }
         let mode = info.st_mode & 0o777
-        report.findings.append("\(device) present (mode \(octal(mode)), \(info.st_uid):\(info.st_gid))")
+        report.findings.append(
+            "\(device) present (mode \(octal(mode)), \(info.st_uid):\(info.st_gid))")
         let group = KVMStep.kvmGroupID()
         if group == nil {
-            report.changes.append(Change("create the system group kvm") {
-                try Command("groupadd", ["--system", "kvm"]).run()
-            })
+            report.changes.append(
+                Change("create the system group kvm") {
+                    try Command("groupadd", ["--system", "kvm"]).run()
+                })
         }
         if group != info.st_gid || mode != 0o660 {
             let device = self.device
-            report.changes.append(Change("give \(device) to group kvm with mode 0660") {
-                guard let gid = KVMStep.kvmGroupID() else {
-                    throw KFCError.notFound("group kvm", "not in the group database")
-                }
-                try SystemCall.retrying("chown \(device)") { chown(device, 0, gid) }
-                try SystemCall.retrying("chmod \(device)") { chmod(device, 0o660) }
-            })
+            report.changes.append(
+                Change("give \(device) to group kvm with mode 0660") {
+                    guard let gid = KVMStep.kvmGroupID() else {
+                        throw KFCError.notFound("group kvm", "not in the group database")
+                    }
+                    try SystemCall.retrying("chown \(device)") { chown(device, 0, gid) }
+                    try SystemCall.retrying("chmod \(device)") { chmod(device, 0o660) }
+                })
         } else {
             report.findings.append("\(device) belongs to group kvm with mode 0660")
         }

@@ -34,9 +34,10 @@ struct ManagedFile {
             report.changes.append(Change("update \(path)") { try write(full) })
         } else if info.st_mode & 0o7777 != mode {
             let summary = "set mode of \(path) to \(octal(mode))"
-            report.changes.append(Change(summary) {
-                try SystemCall.retrying("chmod \(full)") { chmod(full, mode) }
-            })
+            report.changes.append(
+                Change(summary) {
+                    try SystemCall.retrying("chmod \(full)") { chmod(full, mode) }
+                })
         } else {
             report.findings.append("\(path) is up to date")
         }
@@ -71,12 +72,14 @@ struct ManagedFolder {
             return report
         }
         if info.st_uid != owner || info.st_gid != group {
-            let summary = "change owner of \(path) from \(info.st_uid):\(info.st_gid) to "
+            let summary =
+                "change owner of \(path) from \(info.st_uid):\(info.st_gid) to "
                 + "\(owner):\(group)"
             report.changes.append(Change(summary) { try chown(full) })
         }
         if info.st_mode & 0o7777 != mode {
-            let summary = "change mode of \(path) from \(octal(info.st_mode & 0o7777)) to "
+            let summary =
+                "change mode of \(path) from \(octal(info.st_mode & 0o7777)) to "
                 + octal(mode)
             report.changes.append(Change(summary) { try chmod(full) })
         }

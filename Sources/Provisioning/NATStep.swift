@@ -34,24 +34,31 @@ public struct NATStep: ProvisioningStep {
         switch backend {
         case .nftables:
             let rules = NFTablesRuleset(range: range, uplink: uplink)
-            files = [ManagedFile(NATStep.nftablesFile, rules.file),
-                ManagedFile(NATStep.unitFile, NATStep.nftablesUnit)]
+            files = [
+                ManagedFile(NATStep.nftablesFile, rules.file),
+                ManagedFile(NATStep.unitFile, NATStep.nftablesUnit),
+            ]
         case .iptables, .auto:
             let rules = IPTablesRules(range: range, uplink: uplink)
-            files = [ManagedFile(NATStep.iptablesFile, rules.file),
-                ManagedFile(NATStep.unitFile, NATStep.iptablesUnit(rules))]
+            files = [
+                ManagedFile(NATStep.iptablesFile, rules.file),
+                ManagedFile(NATStep.unitFile, NATStep.iptablesUnit(rules)),
+            ]
         }
         for file in files { report.merge(try file.inspect(context)) }
         let link = ManagedLink(path: NATStep.unitLink, target: NATStep.unitFile)
         report.merge(try link.inspect(context))
         guard context.live else {
-            report.skipped.append("loading the \(backend.rawValue) rules: \(context.liveSkipReason)")
+            report.skipped.append(
+                "loading the \(backend.rawValue) rules: \(context.liveSkipReason)")
             return report
         }
         if backend == .nftables {
-            report.merge(try inspectLoadedTable(NFTablesRuleset(range: range, uplink: uplink), context))
+            report.merge(
+                try inspectLoadedTable(NFTablesRuleset(range: range, uplink: uplink), context))
         } else {
-            report.merge(try inspectLoadedChains(IPTablesRules(range: range, uplink: uplink), context))
+            report.merge(
+                try inspectLoadedChains(IPTablesRules(range: range, uplink: uplink), context))
         }
         return report
     }
@@ -85,12 +92,14 @@ public struct NATStep: ProvisioningStep {
             report.findings.append("table ip kfc is loaded as intended")
             return report
         }
-        let summary = listing.status == 0
+        let summary =
+            listing.status == 0
             ? "replace table ip kfc (the loaded rules differ)" : "load table ip kfc"
         let path = context.path(NATStep.nftablesFile)
-        report.changes.append(Change(summary) {
-            try context.networkCommand("nft", ["-f", path]).run(logger: context.logger)
-        })
+        report.changes.append(
+            Change(summary) {
+                try context.networkCommand("nft", ["-f", path]).run(logger: context.logger)
+            })
         return report
     }
 
@@ -103,7 +112,8 @@ public struct NATStep: ProvisioningStep {
         var jumps: [Change] = []
         for chain in rules.chains {
             let listing = try context.networkCommand(
-                "iptables", ["-t", chain.table, "-S", chain.name]).result(logger: context.logger)
+                "iptables", ["-t", chain.table, "-S", chain.name]
+            ).result(logger: context.logger)
             if listing.status != 0 || !rules.matches(chain, listing: listing.outputText) {
                 stale.append(chain.name)
             }
@@ -112,18 +122,20 @@ public struct NATStep: ProvisioningStep {
             let check = try context.networkCommand("iptables", table + ["-C"] + jump)
                 .result(logger: context.logger)
             if check.status != 0 {
-                jumps.append(Change("add a jump from \(chain.builtin) to \(chain.name)") {
-                    try context.networkCommand("iptables", table + ["-I"] + jump)
-                        .run(logger: context.logger)
-                })
+                jumps.append(
+                    Change("add a jump from \(chain.builtin) to \(chain.name)") {
+                        try context.networkCommand("iptables", table + ["-I"] + jump)
+                            .run(logger: context.logger)
+                    })
             }
         }
         if !stale.isEmpty {
             let path = context.path(NATStep.iptablesFile)
-            report.changes.append(Change("load chains \(stale.joined(separator: ", "))") {
-                try context.networkCommand("iptables-restore", ["--noflush", path])
-                    .run(logger: context.logger)
-            })
+            report.changes.append(
+                Change("load chains \(stale.joined(separator: ", "))") {
+                    try context.networkCommand("iptables-restore", ["--noflush", path])
+                        .run(logger: context.logger)
+                })
         }
         report.changes += jumps
         if report.changes.isEmpty { report.findings.append("iptables chains loaded as intended") }
@@ -147,11 +159,12 @@ public struct NATStep: ProvisioningStep {
     }
 
     static func unit(description: String, commands: [String]) -> String {
-        let lines = [
-            "# Written by kfc-provision.", "[Unit]", "Description=\(description)",
-            "Wants=network-pre.target", "Before=network-pre.target", "", "[Service]",
-            "Type=oneshot", "RemainAfterExit=yes",
-        ] + commands + ["", "[Install]", "WantedBy=multi-user.target"]
+        let lines =
+            [
+                "# Written by kfc-provision.", "[Unit]", "Description=\(description)",
+                "Wants=network-pre.target", "Before=network-pre.target", "", "[Service]",
+                "Type=oneshot", "RemainAfterExit=yes",
+            ] + commands + ["", "[Install]", "WantedBy=multi-user.target"]
         return lines.joined(separator: "\n") + "\n"
     }
 }

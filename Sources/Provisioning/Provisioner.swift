@@ -35,9 +35,10 @@ public struct Provisioner {
 
     /// A provisioner of `steps`, or of only those named in `only` when it is not empty.
     /// An unknown name in `only` is a usage error that lists the names.
-    public init(context: ProvisioningContext, steps: [any ProvisioningStep] = standardSteps,
-        only: [String] = []) throws
-    {
+    public init(
+        context: ProvisioningContext, steps: [any ProvisioningStep] = standardSteps,
+        only: [String] = []
+    ) throws {
         let names = steps.map(\.name)
         if let unknown = only.first(where: { !names.contains($0) }) {
             throw KFCError.usage(
@@ -75,32 +76,44 @@ public struct Provisioner {
     }
 
     private func apply(_ step: any ProvisioningStep) throws -> StepOutcome {
+        context.logger.info("step started", [("step", step.name)])
+        do {
+            let outcome = try applyChanges(step)
+            let count = "\(outcome.applied.count)"
+            context.logger.info("step done", [("step", step.name), ("changes", count)])
+            return outcome
+        } catch {
+            let failure = error.asKFCError("step \(step.name)")
+            context.logger.error(
+                "step failed", [("step", step.name), ("error", failure.description)])
+            throw failure
+        }
+    }
+
+    private func applyChanges(_ step: any ProvisioningStep) throws -> StepOutcome {
         let logger = context.logger
-        let context = "step \(step.name)"
-        logger.info("step started", [("step", step.name)])
-        let report = try withContext(context) { try step.inspect(self.context) }
+        let label = "step \(step.name)"
+        let report = try withContext(label) { try step.inspect(context) }
         for part in report.skipped {
             logger.info("step part skipped", [("step", step.name), ("reason", part)])
         }
         guard report.problems.isEmpty else {
-            logger.error("step failed", [("step", step.name)])
-            throw KFCError.failed(context, report.problems.joined(separator: "; "))
+            throw KFCError.failed(label, report.problems.joined(separator: "; "))
         }
         var outcome = StepOutcome(step: step.name, summary: step.summary, report: report)
         for change in report.changes {
             logger.info("applying change", [("step", step.name), ("change", change.summary)])
-            try withContext("\(context): \(change.summary)") { try change.action() }
+            try withContext("\(label): \(change.summary)") { try change.action() }
             outcome.applied.append(change.summary)
         }
         if !report.changes.isEmpty {
             // Inspecting again proves the step converged, so the next apply changes nothing.
-            let after = try withContext(context) { try step.inspect(self.context) }
+            let after = try withContext(label) { try step.inspect(context) }
             guard after.changes.isEmpty else {
                 let left = after.changes.map(\.summary).joined(separator: "; ")
-                throw KFCError.failed(context, "still needs changes after applying: \(left)")
+                throw KFCError.failed(label, "still needs changes after applying: \(left)")
             }
         }
-        logger.info("step done", [("step", step.name), ("changes", "\(outcome.applied.count)")])
         return outcome
     }
 }

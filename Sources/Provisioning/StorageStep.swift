@@ -41,20 +41,23 @@ public struct StorageStep: ProvisioningStep {
         let poolCheck = try Command("zpool", ["list", "-H", "-o", "name", pool])
             .result(logger: context.logger)
         guard poolCheck.status == 0 else {
-            report.problems.append("ZFS pool \(pool) not found (zpool list: "
-                + "\(Command.tail(poolCheck.errorOutput, count: 1).first ?? "failed"))")
+            report.problems.append(
+                "ZFS pool \(pool) not found (zpool list: "
+                    + "\(Command.tail(poolCheck.errorOutput, count: 1).first ?? "failed"))")
             return report
         }
         report.merge(try inspectBase(dataset, context))
         for child in StorageStep.children.map({ "\(dataset)/\($0)" }) {
-            let exists = try Command("zfs", ["list", "-H", "-o", "name", child])
+            let exists =
+                try Command("zfs", ["list", "-H", "-o", "name", child])
                 .result(logger: context.logger).status == 0
             if exists {
                 report.findings.append("dataset \(child) exists")
             } else {
-                report.changes.append(Change("create dataset \(child)") {
-                    try Command("zfs", ["create", child]).run(logger: context.logger)
-                })
+                report.changes.append(
+                    Change("create dataset \(child)") {
+                        try Command("zfs", ["create", child]).run(logger: context.logger)
+                    })
             }
         }
         return report
@@ -69,12 +72,19 @@ public struct StorageStep: ProvisioningStep {
             "zfs", ["get", "-H", "-p", "-o", "property,value", "compression,recordsize", dataset]
         ).result(logger: context.logger)
         guard query.status == 0 else {
-            let summary = "create dataset \(dataset) (compression=\(config.compression), "
+            let summary =
+                "create dataset \(dataset) (compression=\(config.compression), "
                 + "recordsize=\(config.recordsize))"
-            report.changes.append(Change(summary) {
-                try Command("zfs", ["create", "-p", "-o", "compression=\(config.compression)",
-                    "-o", "recordsize=\(config.recordsize)", dataset]).run(logger: context.logger)
-            })
+            report.changes.append(
+                Change(summary) {
+                    try Command(
+                        "zfs",
+                        [
+                            "create", "-p", "-o", "compression=\(config.compression)",
+                            "-o", "recordsize=\(config.recordsize)", dataset,
+                        ]
+                    ).run(logger: context.logger)
+                })
             return report
         }
         var current: [String: String] = [:]
@@ -86,15 +96,18 @@ public struct StorageStep: ProvisioningStep {
             let value = wanted[property] ?? ""
             guard current[property] != value else { continue }
             let setting = property == "compression" ? value : config.recordsize
-            let summary = "set \(property)=\(setting) on \(dataset) (was \(current[property] ?? "?"))"
-            report.changes.append(Change(summary) {
-                try Command("zfs", ["set", "\(property)=\(setting)", dataset])
-                    .run(logger: context.logger)
-            })
+            let summary =
+                "set \(property)=\(setting) on \(dataset) (was \(current[property] ?? "?"))"
+            report.changes.append(
+                Change(summary) {
+                    try Command("zfs", ["set", "\(property)=\(setting)", dataset])
+                        .run(logger: context.logger)
+                })
         }
         if report.changes.isEmpty {
-            report.findings.append("dataset \(dataset) has compression=\(config.compression) "
-                + "and recordsize=\(config.recordsize)")
+            report.findings.append(
+                "dataset \(dataset) has compression=\(config.compression) "
+                    + "and recordsize=\(config.recordsize)")
         }
         return report
     }

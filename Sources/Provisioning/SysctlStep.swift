@@ -29,9 +29,11 @@ public struct SysctlStep: ProvisioningStep {
             report.findings.append("net.ipv4.ip_forward is 1")
         } else {
             let path = context.path(SysctlStep.file.path)
-            report.changes.append(Change("set net.ipv4.ip_forward to 1 now (was \(current))") {
-                try context.networkCommand("sysctl", ["-q", "-p", path]).run(logger: context.logger)
-            })
+            report.changes.append(
+                Change("set net.ipv4.ip_forward to 1 now (was \(current))") {
+                    try context.networkCommand("sysctl", ["-q", "-p", path]).run(
+                        logger: context.logger)
+                })
         }
         return report
     }

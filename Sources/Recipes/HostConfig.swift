@@ -162,7 +162,8 @@ public struct HostConfig: Sendable, Equatable {
 
     static func checkInterface(_ name: String, at mark: SourceMark) throws -> String {
         // Linux limits interface names to IFNAMSIZ - 1 = 15 bytes, without '/' or spaces.
-        let valid = !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
+        let valid =
+            !name.isEmpty && name.utf8.count <= 15 && name != "." && name != ".."
             && !name.contains { $0 == "/" || $0 == ":" || $0.isWhitespace || $0 == "\"" }
         guard valid else {
             throw mark.error("invalid uplink '\(name)': expected an interface name like eth0")

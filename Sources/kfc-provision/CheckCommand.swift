@@ -20,7 +20,8 @@ let checkCommand = Subcommand(
     for outcome in outcomes {
         let lines = describe(outcome, changeLabel: "missing ")
         let state = outcome.isSatisfied ? "ready" : "not ready"
-        StandardOutput.line(([lines[0] + " [\(state)]"] + lines.dropFirst()).joined(separator: "\n"))
+        StandardOutput.line(
+            ([lines[0] + " [\(state)]"] + lines.dropFirst()).joined(separator: "\n"))
     }
     let waiting = outcomes.filter { !$0.isSatisfied }.map(\.step)
     if waiting.isEmpty {

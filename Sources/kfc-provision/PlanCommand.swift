@@ -20,7 +20,8 @@ let planCommand = Subcommand(
     let outcomes = try run.provisioner(logger: logger).inspect()
     StandardOutput.line(run.header.joined(separator: "\n"))
     for outcome in outcomes {
-        StandardOutput.line("\n" + describe(outcome, changeLabel: "would   ").joined(separator: "\n"))
+        StandardOutput.line(
+            "\n" + describe(outcome, changeLabel: "would   ").joined(separator: "\n"))
     }
     let changes = outcomes.reduce(0) { $0 + ($1.report?.changes.count ?? 0) }
     let blocked = outcomes.filter { $0.error != nil || $0.report?.problems.isEmpty == false }

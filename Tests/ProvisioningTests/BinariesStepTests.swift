@@ -1,8 +1,8 @@
 import Foundation
 import KFCCore
 import Provisioning
-import Testing
 import TestSupport
+import Testing
 
 @Suite("binaries step")
 struct BinariesStepTests {
@@ -38,7 +38,8 @@ struct BinariesStepTests {
     func unexecutableBinaryRejected() throws {
         let host = try ScratchHost()
         defer { host.remove() }
-        try FileSystem.writeAtomically(Data("not a program".utf8), to: "\(host.binaries)/jailer",
+        try FileSystem.writeAtomically(
+            Data("not a program".utf8), to: "\(host.binaries)/jailer",
             mode: 0o755)
         let error = #expect(throws: KFCError.self) { try apply(host) }
         #expect(error?.description.contains("\(host.binaries)/jailer") == true)

@@ -1,8 +1,8 @@
 import Foundation
 import KFCCore
 import Provisioning
-import Testing
 import TestSupport
+import Testing
 
 /// The golden image step against a small fake `kfc-image`: a shell script that keeps its
 /// "store" in a folder and records each call, installed by the executables step like the
@@ -53,14 +53,16 @@ struct GoldenImageStepTests {
     }
 
     func provisioner(_ host: ScratchHost) throws -> Provisioner {
-        let extra = "recipe: \(host.folder)/tiny.yaml\ndarksite: \(host.folder)\n"
+        let extra =
+            "recipe: \(host.folder)/tiny.yaml\ndarksite: \(host.folder)\n"
             + "store: dir:\(host.folder)/store"
         return try host.provisioner(
             try host.config(extra), live: true, only: ["executables", "golden-image"])
     }
 
     func calls(_ host: ScratchHost) throws -> [String] {
-        let text = String(decoding: try FileSystem.read("\(host.folder)/store-state/calls"),
+        let text = String(
+            decoding: try FileSystem.read("\(host.folder)/store-state/calls"),
             as: UTF8.self)
         return text.split(separator: "\n").map(String.init)
     }
@@ -70,16 +72,18 @@ struct GoldenImageStepTests {
         let host = try prepare()
         defer { host.remove() }
         let outcome = try provisioner(host).apply().last
-        #expect(outcome?.applied == [
-            "build golden image tiny from \(host.folder)/tiny.yaml",
-            "promote the new tiny version to the stable channel",
-        ])
+        #expect(
+            outcome?.applied == [
+                "build golden image tiny from \(host.folder)/tiny.yaml",
+                "promote the new tiny version to the stable channel",
+            ])
         let store = "--store dir:\(host.folder)/store"
         let commands = try calls(host).filter { !$0.hasPrefix("show") && $0 != "--help" }
-        #expect(commands == [
-            "build \(host.folder)/tiny.yaml \(store) --darksite \(host.folder)",
-            "promote tiny@3.20.3-1 stable \(store)",
-        ])
+        #expect(
+            commands == [
+                "build \(host.folder)/tiny.yaml \(store) --darksite \(host.folder)",
+                "promote tiny@3.20.3-1 stable \(store)",
+            ])
     }
 
     @Test("second apply builds nothing")
@@ -102,7 +106,8 @@ struct GoldenImageStepTests {
         let host = try prepare()
         defer { host.remove() }
         try FileSystem.createDirectory("\(host.folder)/store-state")
-        try FileSystem.writeAtomically(Data("3.20.3-4\n".utf8),
+        try FileSystem.writeAtomically(
+            Data("3.20.3-4\n".utf8),
             to: "\(host.folder)/store-state/newest")
         let outcome = try provisioner(host).apply().last
         #expect(outcome?.applied == ["promote tiny@3.20.3-4 to the stable channel"])
@@ -132,6 +137,7 @@ struct GoldenImageStepTests {
         try FileSystem.remove("\(host.folder)/tiny.yaml")
         let outcomes = try provisioner(host).inspect()
         let problems = outcomes.last?.report?.problems ?? []
-        #expect(problems == ["recipe \(host.folder)/tiny.yaml not found (set recipe in the config)"])
+        #expect(
+            problems == ["recipe \(host.folder)/tiny.yaml not found (set recipe in the config)"])
     }
 }

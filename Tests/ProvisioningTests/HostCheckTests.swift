@@ -2,8 +2,8 @@ import Foundation
 import KFCCore
 import Provisioning
 import Recipes
-import Testing
 import TestSupport
+import Testing
 
 @Suite("KVM step and host check")
 struct HostCheckTests {
@@ -33,7 +33,8 @@ struct HostCheckTests {
     func noVirtualization() throws {
         let folder = try TestEnvironment.temporaryDirectory()
         defer { try? FileSystem.remove(folder) }
-        try FileSystem.writeAtomically(Data("flags\t\t: fpu sse2 hypervisor\n".utf8),
+        try FileSystem.writeAtomically(
+            Data("flags\t\t: fpu sse2 hypervisor\n".utf8),
             to: "\(folder)/cpuinfo")
         let report = try inspectKVM(
             cpuinfo: "\(folder)/cpuinfo", device: "\(folder)/kvm", root: folder)
@@ -45,7 +46,8 @@ struct HostCheckTests {
 
     /// Reads this machine without changing it; the network parts run inside a test
     /// namespace, so no nft or sysctl command runs in the machine's own namespace.
-    @Test("check on this host reports /dev/kvm",
+    @Test(
+        "check on this host reports /dev/kvm",
         .enabled(if: TestNamespace.available, "needs root and the ip, nft and sysctl tools"))
     func checkThisHost() throws {
         let namespace = try TestNamespace()
@@ -60,7 +62,8 @@ struct HostCheckTests {
         #expect(kvm?.findings.contains { $0.hasPrefix("/dev/kvm present") } == hasDevice)
         for outcome in outcomes {
             let report = outcome.report
-            let lines = (report?.findings ?? []) + (report?.problems ?? [])
+            let lines =
+                (report?.findings ?? []) + (report?.problems ?? [])
                 + (report?.changes.map(\.summary) ?? []) + [outcome.error?.description ?? ""]
             print("check \(outcome.step): \(outcome.isSatisfied ? "ready" : "not ready")")
             for line in lines where !line.isEmpty { print("  \(line)") }

@@ -1,8 +1,8 @@
 import Foundation
 import KFCCore
 import Recipes
-import Testing
 import TestSupport
+import Testing
 
 @Suite("host config")
 struct HostConfigTests {
@@ -111,8 +111,10 @@ struct HostConfigTests {
 
     @Test(
         "invalid IPv4 networks are rejected",
-        arguments: ["172.16.0.0", "172.16.0/16", "1.2.3.4/-1", "1.2.3.4/", "a.b.c.d/8",
-            "1.2.3.4.5/8", "256.0.0.0/8", "1.2.3.4/16/2", "１.2.3.4/8"])
+        arguments: [
+            "172.16.0.0", "172.16.0/16", "1.2.3.4/-1", "1.2.3.4/", "a.b.c.d/8",
+            "1.2.3.4.5/8", "256.0.0.0/8", "1.2.3.4/16/2", "１.2.3.4/8",
+        ])
     func invalidNetworks(text: String) {
         #expect(IPv4Network(text) == nil)
     }

@@ -16,8 +16,9 @@ struct NATRulesTests {
         #expect(lines.firstIndex(of: "delete table ip kfc") == 3)
         #expect(lines.contains("\t\tip saddr 10.9.0.0/16 oifname \"eth1\" masquerade"))
         #expect(lines.contains("\t\tip saddr 10.9.0.0/16 oifname \"eth1\" accept"))
-        #expect(lines.contains(
-            "\t\tip daddr 10.9.0.0/16 iifname \"eth1\" ct state established,related accept"))
+        #expect(
+            lines.contains(
+                "\t\tip daddr 10.9.0.0/16 iifname \"eth1\" ct state established,related accept"))
         #expect(rules.file.hasSuffix(rules.table))
     }
 
@@ -37,15 +38,16 @@ struct NATRulesTests {
     func iptablesFile() {
         let rules = IPTablesRules(range: range, uplink: "eth1")
         let lines = rules.file.split(separator: "\n").map(String.init)
-        #expect(Array(lines.dropFirst()) == [
-            "*nat", ":KFC-POSTROUTING - [0:0]",
-            "-A KFC-POSTROUTING -s 10.9.0.0/16 -o eth1 -j MASQUERADE", "COMMIT",
-            "*filter", ":KFC-FORWARD - [0:0]",
-            "-A KFC-FORWARD -s 10.9.0.0/16 -o eth1 -j ACCEPT",
-            "-A KFC-FORWARD -d 10.9.0.0/16 -i eth1 -m conntrack --ctstate RELATED,ESTABLISHED "
-                + "-j ACCEPT",
-            "COMMIT",
-        ])
+        #expect(
+            Array(lines.dropFirst()) == [
+                "*nat", ":KFC-POSTROUTING - [0:0]",
+                "-A KFC-POSTROUTING -s 10.9.0.0/16 -o eth1 -j MASQUERADE", "COMMIT",
+                "*filter", ":KFC-FORWARD - [0:0]",
+                "-A KFC-FORWARD -s 10.9.0.0/16 -o eth1 -j ACCEPT",
+                "-A KFC-FORWARD -d 10.9.0.0/16 -i eth1 -m conntrack --ctstate RELATED,ESTABLISHED "
+                    + "-j ACCEPT",
+                "COMMIT",
+            ])
         #expect(!rules.file.contains("POSTROUTING -j"))
     }
 
@@ -53,7 +55,8 @@ struct NATRulesTests {
     func iptablesListingMatch() {
         let rules = IPTablesRules(range: range, uplink: "eth1")
         let chain = rules.chains[0]
-        let listing = "-N KFC-POSTROUTING\n-A KFC-POSTROUTING -s 10.9.0.0/16 -o eth1 -j MASQUERADE\n"
+        let listing =
+            "-N KFC-POSTROUTING\n-A KFC-POSTROUTING -s 10.9.0.0/16 -o eth1 -j MASQUERADE\n"
         #expect(rules.matches(chain, listing: listing))
         #expect(!rules.matches(chain, listing: "-N KFC-POSTROUTING\n"))
     }

@@ -2,8 +2,8 @@ import Foundation
 import KFCCore
 import Provisioning
 import Recipes
-import Testing
 import TestSupport
+import Testing
 
 /// The live network steps, run only inside a network namespace that each test creates and
 /// deletes; nothing here touches the machine's own namespace.
@@ -36,15 +36,17 @@ struct NetworkNamespaceTests {
         let outcomes = try networkProvisioner(host, namespace).apply()
         let nat = outcomes.first { $0.step == "nat" }
         #expect(nat?.applied.contains("load table ip kfc") == true)
-        #expect(nat?.report?.findings.first
-            == "masquerade 172.16.0.0/16 out of up0 (the interface of the default route)")
+        #expect(
+            nat?.report?.findings.first
+                == "masquerade 172.16.0.0/16 out of up0 (the interface of the default route)")
         #expect(try namespace.run("sysctl", ["-n", "net.ipv4.ip_forward"]) == "1")
 
         let listing = try namespace.run("nft", ["list", "table", "ip", "kfc"])
         #expect(listing.contains("ip saddr 172.16.0.0/16 oifname \"up0\" masquerade"))
         #expect(listing.contains("type nat hook postrouting priority srcnat; policy accept;"))
         #expect(listing.contains("ip daddr 172.16.0.0/16 iifname \"up0\" ct state established"))
-        let file = String(decoding: try FileSystem.read(host.root + "/etc/kfc/nat.nft"), as: UTF8.self)
+        let file = String(
+            decoding: try FileSystem.read(host.root + "/etc/kfc/nat.nft"), as: UTF8.self)
         #expect(NFTablesRuleset(range: IPv4Network("172.16.0.0/16")!, uplink: "up0").file == file)
         #expect(try NetworkNamespaceTests.hostForwarding() == hostBefore)
     }
@@ -72,7 +74,8 @@ struct NetworkNamespaceTests {
         defer { namespace.remove() }
         let provisioner = try networkProvisioner(host, namespace)
         _ = try provisioner.apply()
-        try namespace.run("nft", ["add", "rule", "ip", "kfc", "forward", "tcp", "dport", "22", "drop"])
+        try namespace.run(
+            "nft", ["add", "rule", "ip", "kfc", "forward", "tcp", "dport", "22", "drop"])
         try namespace.run("nft", ["add", "table", "ip", "other"])
 
         let nat = try provisioner.apply().first { $0.step == "nat" }
@@ -93,15 +96,17 @@ struct NetworkNamespaceTests {
 
         let changed = try networkProvisioner(host, namespace, extra: "range: 10.77.0.0/24")
         let nat = try changed.apply().first { $0.step == "nat" }
-        #expect(nat?.applied == [
-            "update /etc/kfc/nat.nft", "replace table ip kfc (the loaded rules differ)",
-        ])
+        #expect(
+            nat?.applied == [
+                "update /etc/kfc/nat.nft", "replace table ip kfc (the loaded rules differ)",
+            ])
         let listing = try namespace.run("nft", ["list", "table", "ip", "kfc"])
         #expect(listing.contains("ip saddr 10.77.0.0/24 oifname \"up0\" masquerade"))
         #expect(!listing.contains("172.16.0.0"))
     }
 
-    @Test("iptables backend loads its chains",
+    @Test(
+        "iptables backend loads its chains",
         .enabled(if: TestEnvironment.hasTools("iptables", "iptables-restore"), "needs iptables"))
     func iptablesBackend() throws {
         let host = try ScratchHost()

@@ -86,7 +86,8 @@ func treeListing(_ root: String) throws -> [String: String] {
         var entry = "\(info.st_mode) \(info.st_uid):\(info.st_gid)"
         switch info.st_mode & S_IFMT {
         case S_IFREG: entry += " \(try Digest.ofFile(path))"
-        case S_IFLNK: entry += " -> \(try FileManager.default.destinationOfSymbolicLink(atPath: path))"
+        case S_IFLNK:
+            entry += " -> \(try FileManager.default.destinationOfSymbolicLink(atPath: path))"
         default: break
         }
         listing[relative] = entry

@@ -2,8 +2,8 @@ import Foundation
 import KFCCore
 import Provisioning
 import Recipes
-import Testing
 import TestSupport
+import Testing
 
 @Suite("apply to a throwaway root")
 struct RootApplyTests {
@@ -86,9 +86,10 @@ struct RootApplyTests {
         let host = try ScratchHost()
         defer { host.remove() }
         let outcomes = try host.provisioner(try host.config()).apply()
-        let skipped = Dictionary(uniqueKeysWithValues: outcomes.map {
-            ($0.step, $0.report?.skipped ?? [])
-        })
+        let skipped = Dictionary(
+            uniqueKeysWithValues: outcomes.map {
+                ($0.step, $0.report?.skipped ?? [])
+            })
         for step in ["kvm", "folders", "sysctl", "nat", "golden-image"] {
             #expect(skipped[step]?.first?.contains("not live under --root") == true, "\(step)")
         }
@@ -123,7 +124,8 @@ struct RootApplyTests {
         let outcomes = try host.provisioner(try host.config("range: 10.20.0.0/16"), only: ["nat"])
             .apply()
         #expect(outcomes.first?.applied == ["update /etc/kfc/nat.nft"])
-        let text = String(decoding: try FileSystem.read(host.root + "/etc/kfc/nat.nft"), as: UTF8.self)
+        let text = String(
+            decoding: try FileSystem.read(host.root + "/etc/kfc/nat.nft"), as: UTF8.self)
         #expect(text.contains("ip daddr 10.20.0.0/16 iifname \"eth9\""))
     }
 

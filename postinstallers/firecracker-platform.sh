@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs once after a host install: provisions the host for firecracker microVMs with
+# kfc-provision and logs to /var/log/kldload-postinstall-firecracker.log. The steps and
+# their checks live in kfc-provision; this script only runs it and passes its status on.
+#
+# Environment: KFC_PROVISION (default /usr/local/bin/kfc-provision, else from PATH),
+# KFC_HOST_CONFIG (default /etc/kfc/host.yaml), KFC_POSTINSTALL_LOG (default above).
+# Extra arguments are passed to `kfc-provision apply`, such as --from DIR or --root DIR.
+set -u
+
+log=${KFC_POSTINSTALL_LOG:-/var/log/kldload-postinstall-firecracker.log}
+config=${KFC_HOST_CONFIG:-/etc/kfc/host.yaml}
+provision=${KFC_PROVISION:-/usr/local/bin/kfc-provision}
+[ -x "$provision" ] || provision=$(command -v kfc-provision) || provision=
+
+mkdir -p "$(dirname "$log")"
+note() { printf '%s firecracker-platform: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >>"$log"; }
+
+if [ -z "$provision" ]; then
+    note "kfc-provision not found; install it to /usr/local/bin or set KFC_PROVISION"
+    echo "firecracker-platform: kfc-provision not found (see $log)" >&2
+    exit 1
+fi
+
+note "started: $provision apply --config $config $*"
+# kfc-provision appends its own log lines to the file; its results go there too.
+"$provision" apply --config "$config" --log "$log" "$@" >>"$log"
+status=$?
+if [ "$status" -ne 0 ]; then
+    note "failed with exit status $status"
+    echo "firecracker-platform: provisioning failed with status $status (see $log)" >&2
+    exit "$status"
+fi
+note "finished"
