@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Ext4", dependencies: ["CExt2fs", "Archives", "KFCCore"]),
         .target(name: "Kernels", dependencies: ["Archives", "KFCCore"]),
         .target(name: "Stores", dependencies: ["KFCCore"]),
-        .target(name: "VMM", dependencies: ["Ext4", "Kernels", "KFCCore"]),
+        .target(name: "VMM", dependencies: ["CCurl", "Ext4", "Kernels", "KFCCore"]),
         .target(
             name: "Builder",
             dependencies: [
