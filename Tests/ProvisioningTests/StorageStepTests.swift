@@ -8,8 +8,8 @@ import Testing
     import Glibc
 #endif
 
-/// Whether a ZFS daemon answers, so pools can be made on files.
-func zfsAnswers() -> Bool {
+/// Whether `zpool list` succeeds, so a ZFS daemon runs and pools can be made on files.
+func zfsAvailable() -> Bool {
     guard TestEnvironment.isRoot, TestEnvironment.hasTools("zpool", "zfs") else { return false }
     return (try? Command("zpool", ["list"]).result(timeout: 10).status) == 0
 }
@@ -41,7 +41,7 @@ struct StorageStepTests {
     /// A pool on a sparse file made by the test and destroyed at its end, also on failure.
     @Test(
         "ZFS datasets are made on a test pool",
-        .enabled(if: zfsAnswers(), "needs root and a running ZFS daemon"))
+        .enabled(if: zfsAvailable(), "needs root and a running ZFS daemon"))
     func zfsDatasetsMade() throws {
         let host = try ScratchHost()
         defer { host.remove() }
@@ -51,7 +51,7 @@ struct StorageStepTests {
         try Command("zpool", ["create", pool, file]).run()
         defer { _ = try? Command("zpool", ["destroy", "-f", pool]).run() }
 
-        // zfs-fuse implements pool version 23, which has gzip but not lz4.
+        // zfs-fuse rejects compression=lz4 (it offers on, off, lzjb, gzip and zle), hence gzip.
         let config = try host.config(
             "store: zfs:\(pool)/firecracker\ncompression: gzip\nrecordsize: 64K")
         let provisioner = try host.provisioner(config, live: true, only: ["storage"])
@@ -79,7 +79,7 @@ struct StorageStepTests {
 
     @Test(
         "missing ZFS pool is a problem",
-        .enabled(if: zfsAnswers(), "needs root and a running ZFS daemon"))
+        .enabled(if: zfsAvailable(), "needs root and a running ZFS daemon"))
     func missingPool() throws {
         let host = try ScratchHost()
         defer { host.remove() }
