@@ -29,13 +29,13 @@ public enum ImageCheck {
     /// reported in the returned report's `problems`.
     public static func check(
         image: String, kernel: KernelReport?, initPath: String = "/sbin/init",
-        requiredPaths: [String] = [], logger: Logger = .silent
+        requiredPaths: [String] = []
     ) throws -> ImageReport {
         let superblock = try Ext4Superblock(path: image)
         var report = ImageReport(
             image: image, initPath: initPath, resolvedInit: nil, interpreter: nil,
             problems: Ext4Feature.problems(superblock, kernel: kernel))
-        let resolver = PathResolver(reader: ImageReader(image: image, logger: logger))
+        let resolver = PathResolver(reader: try ImageReader(path: image))
         try checkInit(&report, resolver: resolver)
         for path in requiredPaths {
             if case .failure(let failure) = try resolver.resolve(path) {

@@ -1,3 +1,4 @@
+import Ext4
 import Foundation
 import KFCCore
 
@@ -17,81 +18,39 @@ struct ImageEntry: Equatable {
     var linkTarget: String?
 }
 
-/// Reads paths inside an ext4 image with e2fsprogs' `debugfs`, without mounting it.
-///
-/// NOTE: this reader takes the place of the `Ext4` module's image reader, which is not
-/// written yet. It costs one `debugfs` run per lookup (about 10 ms).
+/// Reads paths inside an ext4 image through the `Ext4` module, without mounting it.
 struct ImageReader {
-    /// The image file.
-    let image: String
-    let logger: Logger
+    let image: Ext4Image
+
+    /// Opens the image file at `path` read-only.
+    init(path: String) throws {
+        image = try Ext4Image(path: path)
+    }
 
     /// Looks up `path` (already free of symlinks in its parent folders) without following a
     /// final symlink; returns nil when it does not exist.
     func entry(_ path: String) throws -> ImageEntry? {
-        let result = try debugfs("stat \(try quoted(path))")
-        if result.errorText.contains("File not found by ext2_lookup") { return nil }
-        let text = result.outputText
-        guard let typeLine = text.range(of: "Type: ") else {
-            throw KFCError.failed(
-                "read \(path) in \(image)", "debugfs printed no inode",
-                details: Command.tail(result.errorOutput))
+        let found: Ext4Entry
+        do {
+            found = try image.stat(path)
+        } catch let error as KFCError where error.kind == .notFound {
+            return nil
         }
-        let type = text[typeLine.upperBound...].prefix { !$0.isWhitespace }
-        let kinds: [Substring: ImageEntry.Kind] = [
-            "regular": .file, "directory": .directory, "symlink": .symlink,
+        let kinds: [Ext4Entry.Kind: ImageEntry.Kind] = [
+            .regular: .file, .directory: .directory, .symlink: .symlink,
         ]
         var entry = ImageEntry(
-            kind: kinds[type] ?? .other, mode: UInt32(field("Mode:", in: text, radix: 8) ?? 0),
-            size: Int64(field("Size:", in: text, radix: 10) ?? 0), linkTarget: nil)
+            kind: kinds[found.kind] ?? .other, mode: UInt32(found.permissions),
+            size: found.size, linkTarget: nil)
         if entry.kind == .symlink {
-            entry.linkTarget = try linkTarget(path, statOutput: text)
+            entry.linkTarget = String(decoding: try image.readlink(path), as: UTF8.self)
         }
         return entry
     }
 
     /// Reads the whole file at `path`.
     func read(_ path: String) throws -> Data {
-        try debugfs("cat \(try quoted(path))").output
-    }
-
-    private func linkTarget(_ path: String, statOutput: String) throws -> String {
-        // A target under 60 bytes lives in the inode ("fast"); a longer one in a data block.
-        let fast = "Fast link dest: \""
-        if let start = statOutput.range(of: fast) {
-            let rest = statOutput[start.upperBound...]
-            return String(rest.prefix { $0 != "\n" }.dropLast())
-        }
-        return String(decoding: try read(path), as: UTF8.self)
-    }
-
-    private func field(_ name: String, in text: String, radix: Int) -> Int? {
-        guard let range = text.range(of: name) else { return nil }
-        let value = text[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace }
-        return Int(value, radix: radix)
-    }
-
-    /// Quotes `path` for debugfs's own argument parser, which accepts only double quotes.
-    private func quoted(_ path: String) throws -> String {
-        guard !path.contains("\""), !path.contains("\n") else {
-            throw KFCError.invalid(path, "a path with a double quote or newline cannot be read")
-        }
-        return "\"\(path)\""
-    }
-
-    private func debugfs(_ request: String) throws -> CommandResult {
-        let result = try Command("debugfs", ["-R", request, image]).result(logger: logger)
-        guard result.status == 0 else {
-            throw KFCError.failed(
-                "debugfs -R '\(request)' \(image)", "exited with status \(result.status)",
-                details: Command.tail(result.errorOutput))
-        }
-        if result.errorText.contains("Bad magic number") || result.errorText.contains(
-            "while opening filesystem")
-        {
-            throw KFCError.invalid(image, "debugfs could not open the filesystem")
-        }
-        return result
+        try image.read(path)
     }
 }
 

@@ -58,7 +58,7 @@ public enum Verifier {
         }
         let imageReport = try ImageCheck.check(
             image: image, kernel: kernelReport, initPath: options.initPath,
-            requiredPaths: ["/bin/sh"], logger: logger)
+            requiredPaths: ["/bin/sh"])
         guard imageReport.problems.isEmpty else {
             throw KFCError.invalid(image, imageReport.problems.joined(separator: "; "))
         }

@@ -1,3 +1,4 @@
+import Ext4
 import Foundation
 import KFCCore
 import TestSupport
@@ -6,27 +7,32 @@ import TestSupport
 enum BootFixtures {
     /// Whether the fixtures and tools the image tests need are present.
     static var canBuildImages: Bool {
-        TestEnvironment.hasFixtures && TestEnvironment.hasTools("tar", "mke2fs", "debugfs")
+        TestEnvironment.hasFixtures && TestEnvironment.hasTools("tar", "debugfs")
     }
 
     /// Whether a QEMU boot can run here.
     static var canBoot: Bool { canBuildImages && TestEnvironment.hasTools("qemu-system-x86_64") }
 
-    /// Unpacks the Alpine minirootfs into `folder/tree`, lets `edit` change the tree, and
-    /// writes `folder/rootfs.ext4` from it; returns the image path.
-    ///
-    /// This uses `mke2fs -d` rather than the `Ext4` module's writer, which is not written
-    /// yet; it is a fallback for these tests only.
-    static func alpineImage(in folder: String, edit: (String) throws -> Void = { _ in }) throws
+    /// Writes `folder/rootfs.ext4` from the Alpine minirootfs with the `Ext4` writer and
+    /// returns its path. When `edit` is given, the tarball is unpacked into `folder/tree`
+    /// with tar (as root, to keep owners), `edit` changes the tree, and the tree is written.
+    static func alpineImage(in folder: String, edit: ((String) throws -> Void)? = nil) throws
         -> String
     {
+        let image = "\(folder)/rootfs.ext4"
+        guard let edit else {
+            _ = try Ext4Writer.write(
+                archive: TestEnvironment.alpineTarball, to: image, options: Ext4Options(),
+                logger: .silent)
+            return image
+        }
         let tree = "\(folder)/tree"
         try FileSystem.createDirectory(tree)
+        defer { try? FileSystem.remove(tree) }
         try Command("tar", ["-xzf", TestEnvironment.alpineTarball, "-C", tree]).run()
         try edit(tree)
-        let image = "\(folder)/rootfs.ext4"
-        try Command("mke2fs", ["-q", "-F", "-t", "ext4", "-d", tree, image, "64M"]).run()
-        try FileSystem.remove(tree)
+        _ = try Ext4Writer.write(
+            directory: tree, to: image, options: Ext4Options(), logger: .silent)
         return image
     }
 

@@ -6,7 +6,7 @@ import VMM
 
 @Suite(
     "QEMU boot", .serialized,
-    .enabled(if: BootFixtures.canBoot, "needs fixtures, qemu-system-x86_64, mke2fs and debugfs"))
+    .enabled(if: BootFixtures.canBoot, "needs fixtures, tar, debugfs and qemu-system-x86_64"))
 struct QEMUBootTests {
     @Test("verify boots Alpine to the marker")
     func verifyAlpine() throws {
