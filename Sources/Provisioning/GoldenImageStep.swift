@@ -22,13 +22,15 @@ public struct GoldenImageStep: ProvisioningStep {
             report.skipped.append("building a golden image: \(context.liveSkipReason)")
             return report
         }
-        let config = context.config
-        guard FileSystem.exists(config.recipe) else {
-            report.problems.append("recipe \(config.recipe) not found (set recipe in the config)")
+        let recipe: String
+        do {
+            recipe = try RecipeLocator.locate(context.config.recipe)
+        } catch let error as KFCError {
+            report.problems.append("\(error.description) (set recipe in the host config)")
             return report
         }
-        let image = try Recipe.load(config.recipe).name
-        let tool = ImageTool(context: context)
+        let image = try Recipe.load(recipe).name
+        let tool = ImageTool(context: context, recipe: recipe)
         guard FileSystem.exists(tool.path) else {
             report.problems.append("\(tool.path) not found (the executables step installs it)")
             return report
@@ -45,7 +47,7 @@ public struct GoldenImageStep: ProvisioningStep {
             return report
         }
         report.changes.append(
-            Change("build golden image \(image) from \(config.recipe)") {
+            Change("build golden image \(image) from \(recipe)") {
                 try tool.build()
             })
         report.changes.append(
@@ -63,6 +65,8 @@ public struct GoldenImageStep: ProvisioningStep {
 /// The installed `kfc-image` command, run against the configured store.
 struct ImageTool {
     let context: ProvisioningContext
+    /// The recipe file to build.
+    let recipe: String
 
     /// The installed executable.
     var path: String { context.path("/usr/local/bin/kfc-image") }
@@ -87,12 +91,12 @@ struct ImageTool {
         return version
     }
 
-    /// Builds the configured recipe into the store, with the darksite when it exists.
+    /// Builds the recipe into the store, with the darksite when it exists.
     func build() throws {
-        let config = context.config
-        var arguments = ["build", config.recipe] + storeArguments
-        if FileSystem.isDirectory(config.darksite) { arguments += ["--darksite", config.darksite] }
-        context.logger.info("building golden image", [("recipe", config.recipe)])
+        let darksite = context.config.darksite
+        var arguments = ["build", recipe] + storeArguments
+        if FileSystem.isDirectory(darksite) { arguments += ["--darksite", darksite] }
+        context.logger.info("building golden image", [("recipe", recipe)])
         try Command(path, arguments).run(logger: context.logger)
     }
 

@@ -1,9 +1,10 @@
 import Foundation
 import KFCCore
+import Recipes
 
-/// Step 5: where golden images live. On a ZFS store the base dataset (with the configured
-/// compression and recordsize) and its `golden` and `functions` children; otherwise the
-/// store's folder.
+/// Step 5: where golden images live. On a ZFS store the base dataset, with the spec's
+/// properties over the defaults (compression and recordsize), and its `golden` and
+/// `functions` children; otherwise the store's folder.
 public struct StorageStep: ProvisioningStep {
     public let name = "storage"
     public let summary = "the golden image store exists"
@@ -15,23 +16,22 @@ public struct StorageStep: ProvisioningStep {
     public init() {}
 
     public func inspect(_ context: ProvisioningContext) throws -> StepReport {
-        let spec = context.config.store
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else {
-            throw KFCError.invalid("store", "invalid store spec '\(spec)'")
+        switch try context.config.storeLocation {
+        case .folder(let path):
+            return try ManagedFolder(path: path, mode: 0o755).inspect(context)
+        case .zfs(let dataset, let properties):
+            guard context.live else {
+                var report = StepReport()
+                report.skipped.append("ZFS datasets under \(dataset): \(context.liveSkipReason)")
+                return report
+            }
+            return try inspectZFS(dataset: dataset, properties: properties, context)
         }
-        if parts[0] != "zfs" {
-            return try ManagedFolder(path: parts[1], mode: 0o755).inspect(context)
-        }
-        guard context.live else {
-            var report = StepReport()
-            report.skipped.append("ZFS datasets under \(parts[1]): \(context.liveSkipReason)")
-            return report
-        }
-        return try inspectZFS(dataset: parts[1], context)
     }
 
-    func inspectZFS(dataset: String, _ context: ProvisioningContext) throws -> StepReport {
+    func inspectZFS(dataset: String, properties: [ZFSProperty], _ context: ProvisioningContext)
+        throws -> StepReport
+    {
         var report = StepReport()
         guard context.hasProgram("zfs"), context.hasProgram("zpool") else {
             report.problems.append("the store is \(context.config.store) but zfs is not installed")
@@ -41,12 +41,11 @@ public struct StorageStep: ProvisioningStep {
         let poolCheck = try Command("zpool", ["list", "-H", "-o", "name", pool])
             .result(logger: context.logger)
         guard poolCheck.status == 0 else {
-            report.problems.append(
-                "ZFS pool \(pool) not found (zpool list: "
-                    + "\(Command.tail(poolCheck.errorOutput, count: 1).first ?? "failed"))")
+            let reason = Command.tail(poolCheck.errorOutput, count: 1).first ?? "failed"
+            report.problems.append("ZFS pool \(pool) not found (zpool list: \(reason))")
             return report
         }
-        report.merge(try inspectBase(dataset, context))
+        report.merge(try inspectBase(dataset, properties, context))
         for child in StorageStep.children.map({ "\(dataset)/\($0)" }) {
             let exists =
                 try Command("zfs", ["list", "-H", "-o", "name", child])
@@ -63,27 +62,21 @@ public struct StorageStep: ProvisioningStep {
         return report
     }
 
-    /// Checks the base dataset and its compression and recordsize properties.
-    func inspectBase(_ dataset: String, _ context: ProvisioningContext) throws -> StepReport {
+    /// Checks the base dataset and its properties; the children inherit them.
+    func inspectBase(
+        _ dataset: String, _ properties: [ZFSProperty], _ context: ProvisioningContext
+    ) throws -> StepReport {
         var report = StepReport()
-        let config = context.config
-        let wanted = ["compression": config.compression, "recordsize": "\(config.recordsizeBytes)"]
-        let query = try Command(
-            "zfs", ["get", "-H", "-p", "-o", "property,value", "compression,recordsize", dataset]
-        ).result(logger: context.logger)
+        let names = properties.map(\.name).joined(separator: ",")
+        let query = try Command("zfs", ["get", "-H", "-p", "-o", "property,value", names, dataset])
+            .result(logger: context.logger)
+        let settings = properties.map(\.assignment).joined(separator: ", ")
         guard query.status == 0 else {
-            let summary =
-                "create dataset \(dataset) (compression=\(config.compression), "
-                + "recordsize=\(config.recordsize))"
+            let options = properties.flatMap { ["-o", $0.assignment] }
             report.changes.append(
-                Change(summary) {
-                    try Command(
-                        "zfs",
-                        [
-                            "create", "-p", "-o", "compression=\(config.compression)",
-                            "-o", "recordsize=\(config.recordsize)", dataset,
-                        ]
-                    ).run(logger: context.logger)
+                Change("create dataset \(dataset) (\(settings))") {
+                    try Command("zfs", ["create", "-p"] + options + [dataset])
+                        .run(logger: context.logger)
                 })
             return report
         }
@@ -92,23 +85,23 @@ public struct StorageStep: ProvisioningStep {
             let fields = line.split(separator: "\t").map(String.init)
             if fields.count == 2 { current[fields[0]] = fields[1] }
         }
-        for property in ["compression", "recordsize"] {
-            let value = wanted[property] ?? ""
-            guard current[property] != value else { continue }
-            let setting = property == "compression" ? value : config.recordsize
-            let summary =
-                "set \(property)=\(setting) on \(dataset) (was \(current[property] ?? "?"))"
+        for property in properties where !StorageStep.matches(property, current[property.name]) {
+            let was = current[property.name] ?? "unset"
             report.changes.append(
-                Change(summary) {
-                    try Command("zfs", ["set", "\(property)=\(setting)", dataset])
+                Change("set \(property.assignment) on \(dataset) (was \(was))") {
+                    try Command("zfs", ["set", property.assignment, dataset])
                         .run(logger: context.logger)
                 })
         }
-        if report.changes.isEmpty {
-            report.findings.append(
-                "dataset \(dataset) has compression=\(config.compression) "
-                    + "and recordsize=\(config.recordsize)")
-        }
+        if report.changes.isEmpty { report.findings.append("dataset \(dataset) has \(settings)") }
         return report
+    }
+
+    /// Whether `current` (as `zfs get -p` prints it, sizes in bytes) is `property`'s value.
+    static func matches(_ property: ZFSProperty, _ current: String?) -> Bool {
+        guard let current else { return false }
+        if current == property.value { return true }
+        guard let bytes = property.bytes, let currentBytes = Int64(current) else { return false }
+        return bytes == currentBytes
     }
 }

@@ -20,22 +20,18 @@ public struct HostConfig: Sendable, Equatable {
     /// The keys a host config may have.
     public static let keys = [
         "store", "uplink", "range", "recipe", "binaries", "darksite", "executables", "nat",
-        "compression", "recordsize",
     ]
 
-    /// The compression values `zfs set compression=` accepts (OpenZFS 2.1).
-    static let compressionValues = Set(
-        ["on", "off", "lz4", "lzjb", "gzip", "zle", "zstd", "zstd-fast"]
-            + (1...9).map { "gzip-\($0)" } + (1...19).map { "zstd-\($0)" })
-
-    /// The golden image store spec: `dir:PATH`, `zfs:POOL/DATASET` or `btrfs:PATH`.
+    /// The golden image store spec: `dir:PATH`, `zfs:POOL/DATASET[,PROPERTY=VALUE…]` or
+    /// `btrfs:PATH`, as `kfc-image --store` takes it.
     public var store = "dir:/var/lib/kfc"
     /// The interface microVM traffic leaves through; nil means the default route's interface.
     public var uplink: String?
     /// The IPv4 range of the microVMs, masqueraded out of the uplink.
     public var range = IPv4Network(address: 0xAC10_0000, prefixLength: 16)
-    /// The recipe of the golden image built when the store has none.
-    public var recipe = "/etc/kfc/recipes/alpine.yaml"
+    /// The recipe of the golden image built when the store has none: a path, or a name
+    /// looked up in the recipe folders.
+    public var recipe = "alpine"
     /// The offline folder holding the firecracker, jailer and firectl executables.
     public var binaries = "/root/darksite/binaries"
     /// The offline source folder passed to `kfc-image build`; used only when it exists.
@@ -44,10 +40,6 @@ public struct HostConfig: Sendable, Equatable {
     public var executables: String?
     /// The tool that loads the NAT rules.
     public var nat = NATBackend.auto
-    /// The `compression` property of the ZFS store dataset.
-    public var compression = "lz4"
-    /// The `recordsize` property of the ZFS store dataset, as written (`64K`).
-    public var recordsize = "64K"
     /// The file the values came from, or nil when every value is a default.
     public var file: String?
 
@@ -70,7 +62,8 @@ public struct HostConfig: Sendable, Equatable {
         if root.isNull { return }
         let fields = try root.mappingReader(allowed: HostConfig.keys)
         if let value = try fields.string("store") {
-            store = try HostConfig.checkStore(value, at: fields.mark("store"))
+            _ = try StoreLocation(spec: value, at: fields.mark("store"))
+            store = value
         }
         if let value = try fields.string("uplink") {
             uplink = try HostConfig.checkInterface(value, at: fields.mark("uplink"))
@@ -82,7 +75,7 @@ public struct HostConfig: Sendable, Equatable {
             }
             range = network
         }
-        for key in ["recipe", "binaries", "darksite", "executables"] {
+        for key in ["binaries", "darksite", "executables"] {
             guard let value = try fields.string(key) else { continue }
             try HostConfig.checkAbsolute(value, key: key, at: fields.mark(key))
         }
@@ -90,7 +83,6 @@ public struct HostConfig: Sendable, Equatable {
         binaries = try fields.string("binaries") ?? binaries
         darksite = try fields.string("darksite") ?? darksite
         executables = try fields.string("executables")
-        try readZFSProperties(fields)
         if let value = try fields.string("nat") {
             guard let backend = NATBackend(rawValue: value) else {
                 let known = NATBackend.allCases.map(\.rawValue).joined(separator: ", ")
@@ -100,26 +92,10 @@ public struct HostConfig: Sendable, Equatable {
         }
     }
 
-    private mutating func readZFSProperties(_ fields: MappingReader) throws {
-        if let value = try fields.string("compression") {
-            guard HostConfig.compressionValues.contains(value) else {
-                throw fields.mark("compression").error(
-                    "invalid compression '\(value)' (expected lz4, gzip-6, zstd, off, ...)")
-            }
-            compression = value
-        }
-        if let value = try fields.string("recordsize") {
-            let bytes = ByteSize.parse(value) ?? 0
-            guard bytes >= 512, bytes <= 1 << 24, bytes & (bytes - 1) == 0 else {
-                throw fields.mark("recordsize").error(
-                    "invalid recordsize '\(value)': expected a power of two from 512 to 16M")
-            }
-            recordsize = value
-        }
+    /// The store's folder or dataset, parsed from `store`.
+    public var storeLocation: StoreLocation {
+        get throws { try StoreLocation(spec: store) }
     }
-
-    /// The `recordsize` in bytes.
-    public var recordsizeBytes: Int64 { ByteSize.parse(recordsize) ?? 0 }
 
     /// Each field and the value in effect, in the order of `keys`; defaults are marked.
     public var settings: [(key: String, value: String)] {
@@ -132,32 +108,7 @@ public struct HostConfig: Sendable, Equatable {
             ("darksite", darksite),
             ("executables", executables ?? "(the folder of the running kfc-provision)"),
             ("nat", nat.rawValue),
-            ("compression", compression),
-            ("recordsize", recordsize),
         ]
-    }
-
-    static func checkStore(_ spec: String, at mark: SourceMark) throws -> String {
-        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
-        let kind = parts.first ?? ""
-        let target = parts.count > 1 ? parts[1] : ""
-        switch kind {
-        case "dir", "btrfs":
-            guard target.hasPrefix("/") else {
-                throw mark.error("invalid store '\(spec)': \(kind): needs an absolute path")
-            }
-        case "zfs":
-            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_.:-/"))
-            guard !target.isEmpty, !target.hasPrefix("/"), !target.hasSuffix("/"),
-                !target.contains("//"), target.unicodeScalars.allSatisfy(allowed.contains)
-            else {
-                throw mark.error("invalid store '\(spec)': expected zfs:POOL/DATASET")
-            }
-        default:
-            throw mark.error(
-                "invalid store '\(spec)': expected dir:PATH, zfs:POOL/DATASET or btrfs:PATH")
-        }
-        return spec
     }
 
     static func checkInterface(_ name: String, at mark: SourceMark) throws -> String {
@@ -216,4 +167,105 @@ public struct IPv4Network: Sendable, Equatable, CustomStringConvertible {
         let octets = [24, 16, 8, 0].map { String(address >> UInt32($0) & 0xFF) }
         return octets.joined(separator: ".") + "/\(prefixLength)"
     }
+}
+
+/// The place of the golden image store: a folder (`dir:` and `btrfs:`) or a ZFS dataset.
+public enum StoreLocation: Sendable, Equatable {
+    /// A folder that the store fills; for btrfs it must be on a btrfs filesystem.
+    case folder(String)
+    /// A ZFS dataset with the properties to set on it, spec properties over the defaults.
+    case zfs(dataset: String, properties: [ZFSProperty])
+
+    /// The properties a ZFS store dataset gets unless the spec names them.
+    // NOTE: 64K is a default for image files that was not measured here.
+    public static let defaultZFSProperties = [
+        ZFSProperty(name: "compression", value: "lz4"),
+        ZFSProperty(name: "recordsize", value: "64K"),
+    ]
+
+    /// The values of the `compression` property, as the OpenZFS documentation's Compression
+    /// page lists them; a pool may lack the feature some of them need.
+    static let compressionValues = Set(
+        ["on", "off", "lz4", "lzjb", "gzip", "zle", "zstd", "zstd-fast"]
+            + (1...9).map { "gzip-\($0)" } + (1...19).map { "zstd-\($0)" }
+            + (Array(1...10) + stride(from: 20, through: 100, by: 10) + [500, 1000])
+            .map { "zstd-fast-\($0)" })
+
+    /// Parses a store spec; errors are located at `mark` when one is given.
+    public init(spec: String, at mark: SourceMark? = nil) throws {
+        func invalid(_ reason: String) -> KFCError {
+            let message = "invalid store '\(spec)': \(reason)"
+            return mark?.error(message) ?? KFCError.invalid("store", message)
+        }
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        let kind = parts.first ?? ""
+        let target = parts.count > 1 ? parts[1] : ""
+        switch kind {
+        case "dir", "btrfs":
+            guard target.hasPrefix("/") else {
+                throw invalid("\(kind): needs an absolute path")
+            }
+            self = .folder(target)
+        case "zfs":
+            let pieces = target.split(separator: ",", omittingEmptySubsequences: false)
+                .map(String.init)
+            let dataset = pieces[0]
+            let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "_.:-/"))
+            guard !dataset.isEmpty, !dataset.hasPrefix("/"), !dataset.hasSuffix("/"),
+                !dataset.contains("//"), dataset.unicodeScalars.allSatisfy(allowed.contains)
+            else {
+                throw invalid("expected zfs:POOL/DATASET[,PROPERTY=VALUE...]")
+            }
+            var properties = StoreLocation.defaultZFSProperties
+            for piece in pieces.dropFirst() {
+                let property = try StoreLocation.property(piece, invalid: invalid)
+                if let index = properties.firstIndex(where: { $0.name == property.name }) {
+                    properties[index] = property
+                } else {
+                    properties.append(property)
+                }
+            }
+            self = .zfs(dataset: dataset, properties: properties)
+        default:
+            throw invalid("expected dir:PATH, zfs:POOL/DATASET or btrfs:PATH")
+        }
+    }
+
+    static func property(_ text: String, invalid: (String) -> KFCError) throws -> ZFSProperty {
+        let pair = text.split(separator: "=", maxSplits: 1).map(String.init)
+        guard pair.count == 2, !pair[0].isEmpty, !pair[1].isEmpty else {
+            throw invalid("'\(text)' is not PROPERTY=VALUE")
+        }
+        let property = ZFSProperty(name: pair[0], value: pair[1])
+        if property.name == "compression", !compressionValues.contains(property.value) {
+            throw invalid(
+                "unknown compression '\(property.value)' (expected lz4, gzip-6, zstd, off, ...)")
+        }
+        if property.name == "recordsize" {
+            let bytes = property.bytes ?? 0
+            guard bytes >= 512, bytes <= 1 << 24, bytes & (bytes - 1) == 0 else {
+                throw invalid(
+                    "recordsize '\(property.value)' is not a power of two from 512 to 16M")
+            }
+        }
+        return property
+    }
+}
+
+/// A ZFS dataset property and the value to set, as written (`recordsize` `64K`).
+public struct ZFSProperty: Sendable, Equatable {
+    public var name: String
+    public var value: String
+
+    /// Creates a property setting.
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    /// The value as a byte count when it is a size such as `64K`, as `zfs get -p` prints it.
+    public var bytes: Int64? { ByteSize.parse(value) }
+
+    /// `NAME=VALUE`, as `zfs create -o` and `zfs set` take it.
+    public var assignment: String { "\(name)=\(value)" }
 }

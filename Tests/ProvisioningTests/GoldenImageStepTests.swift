@@ -138,6 +138,8 @@ struct GoldenImageStepTests {
         let outcomes = try provisioner(host).inspect()
         let problems = outcomes.last?.report?.problems ?? []
         #expect(
-            problems == ["recipe \(host.folder)/tiny.yaml not found (set recipe in the config)"])
+            problems == [
+                "recipe \(host.folder)/tiny.yaml: no such file (set recipe in the host config)"
+            ])
     }
 }

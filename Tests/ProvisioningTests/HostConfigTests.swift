@@ -18,7 +18,8 @@ struct HostConfigTests {
         #expect(config.range.description == "172.16.0.0/16")
         #expect(config.binaries == "/root/darksite/binaries")
         #expect(config.nat == .auto)
-        #expect(config.recordsizeBytes == 64 * 1024)
+        #expect(config.recipe == "alpine")
+        #expect(try config.storeLocation == .folder("/var/lib/kfc"))
         #expect(config.file == "host.yaml")
     }
 
@@ -26,7 +27,7 @@ struct HostConfigTests {
     func everyFieldRead() throws {
         let config = try parse(
             """
-            store: zfs:rpool/firecracker
+            store: zfs:rpool/firecracker,compression=gzip-6,recordsize=1M,atime=off
             uplink: enp1s0
             range: 10.50.3.7/16
             recipe: /srv/recipes/alpine.yaml
@@ -34,10 +35,8 @@ struct HostConfigTests {
             darksite: /opt/darksite
             executables: /opt/kfc/bin
             nat: iptables
-            compression: gzip-6
-            recordsize: 1M
             """)
-        #expect(config.store == "zfs:rpool/firecracker")
+        #expect(config.store == "zfs:rpool/firecracker,compression=gzip-6,recordsize=1M,atime=off")
         #expect(config.uplink == "enp1s0")
         #expect(config.range.description == "10.50.0.0/16")
         #expect(config.recipe == "/srv/recipes/alpine.yaml")
@@ -45,8 +44,13 @@ struct HostConfigTests {
         #expect(config.darksite == "/opt/darksite")
         #expect(config.executables == "/opt/kfc/bin")
         #expect(config.nat == .iptables)
-        #expect(config.compression == "gzip-6")
-        #expect(config.recordsizeBytes == 1 << 20)
+        let properties = [
+            ZFSProperty(name: "compression", value: "gzip-6"),
+            ZFSProperty(name: "recordsize", value: "1M"),
+            ZFSProperty(name: "atime", value: "off"),
+        ]
+        #expect(
+            try config.storeLocation == .zfs(dataset: "rpool/firecracker", properties: properties))
     }
 
     @Test(
@@ -61,8 +65,19 @@ struct HostConfigTests {
             ("uplink: averyveryverylongname", "host.yaml:1:9: invalid uplink"),
             ("binaries: darksite", "host.yaml:1:11: binaries must be an absolute path"),
             ("nat: pf", "host.yaml:1:6: invalid nat 'pf'"),
-            ("compression: brotli", "host.yaml:1:14: invalid compression 'brotli'"),
-            ("recordsize: 3K", "host.yaml:1:13: invalid recordsize '3K'"),
+            (
+                "store: zfs:tank/fc,compression=brotli",
+                "host.yaml:1:8: invalid store 'zfs:tank/fc,compression=brotli': unknown compression"
+            ),
+            (
+                "store: zfs:tank/fc,recordsize=3K",
+                "host.yaml:1:8: invalid store 'zfs:tank/fc,recordsize=3K': recordsize '3K' is not"
+            ),
+            (
+                "store: zfs:tank/fc,atime",
+                "host.yaml:1:8: invalid store 'zfs:tank/fc,atime': 'atime'"
+            ),
+            ("\ncompression: lz4", "host.yaml:2:1: unknown key 'compression'"),
             ("\nfirewall: on", "host.yaml:2:1: unknown key 'firewall'"),
             ("store: [a, b]", "host.yaml:1:8: expected a string, found a list"),
             ("- store", "host.yaml:1:1: expected a mapping, found a list"),
@@ -117,5 +132,23 @@ struct HostConfigTests {
         ])
     func invalidNetworks(text: String) {
         #expect(IPv4Network(text) == nil)
+    }
+}
+
+@Suite("store location")
+struct StoreLocationTests {
+    @Test("ZFS defaults apply without spec properties")
+    func zfsDefaults() throws {
+        let location = try StoreLocation(spec: "zfs:tank/firecracker")
+        #expect(
+            location
+                == .zfs(dataset: "tank/firecracker", properties: StoreLocation.defaultZFSProperties)
+        )
+    }
+
+    @Test("errors without a mark name the store")
+    func errorWithoutMark() throws {
+        let error = #expect(throws: KFCError.self) { try StoreLocation(spec: "dir:x") }
+        #expect(error?.description == "store: invalid store 'dir:x': dir: needs an absolute path")
     }
 }

@@ -53,7 +53,7 @@ struct StorageStepTests {
 
         // zfs-fuse rejects compression=lz4 (it offers on, off, lzjb, gzip and zle), hence gzip.
         let config = try host.config(
-            "store: zfs:\(pool)/firecracker\ncompression: gzip\nrecordsize: 64K")
+            "store: zfs:\(pool)/firecracker,compression=gzip")
         let provisioner = try host.provisioner(config, live: true, only: ["storage"])
         let applied = try provisioner.apply().first?.applied
         #expect(
