@@ -55,6 +55,14 @@ public enum KernelExtractor {
     }
 
     /// Writes `kernel` to `file`, syncs it and closes the descriptor.
+    /// Returns whether the file at `path` is an x86 bzImage ("HdrS" at 0x202).
+    public static func isBzImage(path: String) throws -> Bool {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        let head = try handle.read(upToCount: 0x206) ?? Data()
+        return ByteView(Array(head)).matches(Array("HdrS".utf8), at: 0x202)
+    }
+
     private static func copyOut(_ kernel: Data, to file: TemporaryFile) throws {
         defer { close(file.descriptor) }
         try kernel.withUnsafeBytes { raw in
