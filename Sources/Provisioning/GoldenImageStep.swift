@@ -32,7 +32,16 @@ public struct GoldenImageStep: ProvisioningStep {
         let image = try Recipe.load(recipe).name
         let tool = ImageTool(context: context, recipe: recipe)
         guard FileSystem.exists(tool.path) else {
-            report.problems.append("\(tool.path) not found (the executables step installs it)")
+            // On a fresh host the executables step installs kfc-image earlier in the same
+            // apply, so plan shows the build as pending rather than blocked.
+            let path = tool.path
+            let summary =
+                "build golden image \(image) from \(recipe) and promote it to stable, "
+                + "once the executables step has installed \(path)"
+            report.changes.append(
+                Change(summary) {
+                    throw KFCError.notFound(path, "not installed; run the executables step first")
+                })
             return report
         }
         if let stable = try tool.version(of: "\(image)@\(GoldenImageStep.channel)") {

@@ -142,4 +142,20 @@ struct GoldenImageStepTests {
                 "recipe \(host.folder)/tiny.yaml: no such file (set recipe in the host config)"
             ])
     }
+
+    @Test("missing kfc-image is pending, then an error")
+    func missingImageTool() throws {
+        let host = try prepare()
+        defer { host.remove() }
+        let extra = "recipe: \(host.folder)/tiny.yaml"
+        let provisioner = try host.provisioner(
+            try host.config(extra), live: true, only: ["golden-image"])
+        let planned = provisioner.inspect().first?.report
+        #expect(planned?.problems.isEmpty == true)
+        #expect(planned?.changes.first?.summary.hasSuffix("/usr/local/bin/kfc-image") == true)
+
+        let error = #expect(throws: KFCError.self) { try provisioner.apply() }
+        #expect(
+            error?.description.contains("kfc-image: not installed; run the executables") == true)
+    }
 }
