@@ -55,7 +55,7 @@ final class ContentCopier {
     /// Copies every file, walking the tree in entry order with one open directory per level.
     func copyAll() throws {
         let fd = try SystemCall.retrying("open \(root)") {
-            open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            openWithoutAccessTime(AT_FDCWD, root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         defer { close(fd) }
         var info = stat()

@@ -24,7 +24,7 @@ struct DirectoryScanner {
     static func scan(_ root: String, logger: Logger) throws -> SourceTree {
         var scanner = DirectoryScanner(root: root, logger: logger)
         let fd = try SystemCall.retrying("open \(root)") {
-            open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            openWithoutAccessTime(AT_FDCWD, root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
         defer { close(fd) }
         var info = stat()
@@ -132,7 +132,7 @@ extension DirectoryScanner {
     ) throws -> Int32 {
         let fd = try withCString(entry.name) { cName in
             try SystemCall.retrying("open \(path)") {
-                openat(directoryFD, cName, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
+                openWithoutAccessTime(directoryFD, cName, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
             }
         }
         var info = stat()
@@ -198,6 +198,18 @@ extension Timestamp {
     init(_ time: timespec) {
         self.init(seconds: Int64(time.tv_sec), nanoseconds: UInt32(time.tv_nsec))
     }
+}
+
+/// `openat` with O_NOATIME, so writing an image leaves the source's access times as they
+/// were; without it when the caller may not use the flag (EPERM for files it does not own).
+func openWithoutAccessTime(_ directoryFD: Int32, _ name: UnsafePointer<CChar>, _ flags: Int32)
+    -> Int32
+{
+    // O_NOATIME from Linux <fcntl.h>, which Glibc's Swift module hides behind _GNU_SOURCE.
+    let noAccessTime: Int32 = 0o1000000
+    let fd = openat(directoryFD, name, flags | noAccessTime)
+    if fd < 0, errno == EPERM { return openat(directoryFD, name, flags) }
+    return fd
 }
 
 /// Calls `body` with `bytes` as a NUL-terminated C string.
