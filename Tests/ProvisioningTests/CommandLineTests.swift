@@ -1,5 +1,7 @@
 import Foundation
 import KFCCore
+import Provisioning
+import Recipes
 import TestSupport
 import Testing
 
@@ -135,5 +137,39 @@ struct CommandLineTests {
         #expect(text.contains("step failed step=binaries"))
         #expect(text.contains("firectl not found"))
         #expect(text.contains("firecracker-platform: failed with exit status 1"))
+    }
+
+    @Test(
+        "check reports this host",
+        .enabled(if: TestNamespace.available, "needs root and the ip, nft and sysctl tools"))
+    func checkReportsHost() throws {
+        // The NAT and sysctl parts run inside a test namespace, never in this machine's own.
+        let namespace = try TestNamespace()
+        defer { namespace.remove() }
+        let result = try run(["check", "--netns", namespace.name])
+        #expect(result.status == 0 || result.status == 1, "\(result.errorText)")
+        let text = result.outputText
+        #expect(text.contains("kvm: KVM is usable"))
+        if FileSystem.exists("/dev/kvm") { #expect(text.contains("  ok       /dev/kvm present")) }
+        #expect(text.contains("masquerade 172.16.0.0/16 out of up0"))
+        #expect(
+            text.contains(
+                result.status == 0 ? "check: the host is ready" : "check: the host is not ready ("))
+        print(text)
+    }
+}
+
+@Suite("postinstaller documentation")
+struct DocumentationTests {
+    @Test("every config key and step is documented")
+    func everyKeyDocumented() throws {
+        let path = "\(TestEnvironment.packageRoot)/postinstallers/README.md"
+        let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
+        for key in HostConfig.keys {
+            #expect(text.contains("| `\(key)` |"), "\(key) is missing from \(path)")
+        }
+        for step in Provisioner.standardSteps {
+            #expect(text.contains("| `\(step.name)` |"), "\(step.name) is missing from \(path)")
+        }
     }
 }
