@@ -6,6 +6,8 @@ import Kernels
 public struct VerifyOptions: Sendable {
     /// The VMM to boot with.
     public var vmm: VMMKind
+    /// The QEMU accelerators to try in order; nil tries KVM, when /dev/kvm opens, then TCG.
+    public var accelerators: [QEMUDriver.Accelerator]?
     /// The seconds to wait for the marker.
     public var timeout: Double
     /// The guest memory in MiB.
@@ -22,6 +24,7 @@ public struct VerifyOptions: Sendable {
         initPath: String = "/sbin/init", scratchFolder: String = NSTemporaryDirectory()
     ) {
         self.vmm = vmm
+        self.accelerators = nil
         self.timeout = timeout
         self.memoryMiB = memoryMiB
         self.initPath = initPath
@@ -76,17 +79,17 @@ public enum Verifier {
             kernel: kernel, image: copy, marker: marker, workDirectory: folder,
             commandLine: BootRequest.commandLine(init: injectedInit), timeout: options.timeout,
             memoryMiB: options.memoryMiB)
-        let outcome = try driver(options.vmm).boot(request, logger: logger)
+        let outcome = try driver(options).boot(request, logger: logger)
         logger.info(
             outcome.reachedMarker ? "verification passed" : "verification failed",
             [("image", image), ("vmm", outcome.vmm), ("cause", outcome.failure ?? "none")])
         return outcome
     }
 
-    /// Returns the driver for `kind`.
-    public static func driver(_ kind: VMMKind) -> any MicroVMDriver {
-        switch kind {
-        case .qemu: QEMUDriver()
+    /// Returns the driver that `options` select.
+    public static func driver(_ options: VerifyOptions) -> any MicroVMDriver {
+        switch options.vmm {
+        case .qemu: QEMUDriver(accelerators: options.accelerators)
         case .firecracker: FirecrackerDriver()
         }
     }

@@ -18,6 +18,8 @@ let verifyCommand = Subcommand(
         Options:
           --vmm qemu|firecracker  the VMM (default: qemu, which tries KVM and falls back
                                   to TCG emulation)
+          --accel kvm|tcg         the only QEMU accelerator to use (default: KVM when
+                                  /dev/kvm opens, then TCG)
           --timeout SECONDS       how long to wait for the marker (default: 60)
           --memory MIB            guest memory (default: 128)
           --kernel FILE           boot this kernel instead of the version's own
@@ -33,6 +35,12 @@ let verifyCommand = Subcommand(
                 throw KFCError.usage("invalid --vmm '\(vmm)': expected qemu or firecracker")
             }
             options.vmm = kind
+        }
+        if let accel = try arguments.option("--accel") {
+            guard let accelerator = QEMUDriver.Accelerator(rawValue: accel) else {
+                throw KFCError.usage("invalid --accel '\(accel)': expected kvm or tcg")
+            }
+            options.accelerators = [accelerator]
         }
         if let timeout = try arguments.option("--timeout") {
             guard let seconds = Double(timeout), seconds > 0 else {

@@ -70,6 +70,23 @@ struct QEMUBootTests {
         #expect(failure.contains("CONFIG_VIRTIO_MMIO"))
     }
 
+    @Test("unknown filesystem is diagnosed")
+    func unknownFilesystem() throws {
+        let folder = try TestEnvironment.temporaryDirectory()
+        defer { try? FileSystem.remove(folder) }
+        // 64 MiB of zeros: a disk the kernel finds, with no filesystem on it.
+        let image = "\(folder)/zero.img"
+        try Command("truncate", ["-s", "64M", image]).run()
+        let request = BootRequest(
+            kernel: TestEnvironment.kernel, image: image, marker: "never-printed",
+            workDirectory: folder, timeout: 30)
+        let outcome = try QEMUDriver(accelerators: [.tcg]).boot(request, logger: .silent)
+        #expect(!outcome.reachedMarker)
+        let failure = try #require(outcome.failure)
+        #expect(failure.hasPrefix("filesystem not recognised"))
+        #expect(failure.contains("CONFIG_EXT4_FS"))
+    }
+
     @Test("timeout shows the console")
     func timeout() throws {
         // The Alpine init runs, but nothing prints this marker.
