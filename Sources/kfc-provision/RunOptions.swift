@@ -34,9 +34,13 @@ struct RunOptions {
         guard FileSystem.isDirectory(root) else {
             throw KFCError.notFound("--root \(root)", "no such folder")
         }
+        let namespace = try arguments.option("--netns")
+        if namespace != nil, root != "/" {
+            throw KFCError.usage(
+                "\(arguments.command): --netns runs live actions, which --root skips; give one")
+        }
         let options = ProvisioningOptions(
-            root: root, networkNamespace: try arguments.option("--netns"),
-            executables: try arguments.option("--from"))
+            root: root, networkNamespace: namespace, executables: try arguments.option("--from"))
         let steps = try arguments.options("--step")
         return RunOptions(config: try HostConfig.load(path), options: options, steps: steps)
     }

@@ -96,6 +96,9 @@ struct CommandLineTests {
         #expect(unknown.errorText.contains("unknown step 'firewall'"))
         let relative = try run(["plan", "--root", "relative"])
         #expect(relative.status == 64)
+        let both = try run(["plan", "--root", "/tmp", "--netns", "kfc-none"])
+        #expect(both.status == 64)
+        #expect(both.errorText.contains("--netns runs live actions, which --root skips"))
     }
 
     @Test("postinstaller runs apply and logs")
