@@ -107,7 +107,11 @@ public final class Ext4Image {
     public func read(_ path: String, _ body: (Data) throws -> Void) throws {
         let bytes = Array(path.utf8)
         let number = try lookUp(bytes, follow: true)
-        let size = try entry(number, name: [], path: bytes).size
+        let found = try entry(number, name: [], path: bytes)
+        guard found.kind == .regular else {
+            throw KFCError.invalid(display(bytes), "is not a regular file")
+        }
+        let size = found.size
         var offset: Int64 = 0
         while offset < size {
             let length = Int(min(Int64(1 << 20), size - offset))
@@ -119,7 +123,11 @@ public final class Ext4Image {
     /// `length` bytes of the file at `path` from `offset` (fewer at its end).
     public func read(_ path: String, offset: Int64, length: Int) throws -> Data {
         let bytes = Array(path.utf8)
-        return try read(try lookUp(bytes, follow: true), offset: offset, length: length, path: bytes)
+        let number = try lookUp(bytes, follow: true)
+        guard try entry(number, name: [], path: bytes).kind == .regular else {
+            throw KFCError.invalid(display(bytes), "is not a regular file")
+        }
+        return try read(number, offset: offset, length: length, path: bytes)
     }
 
     /// The extended attributes of the entry at `path`, POSIX ACLs in the Linux xattr form.

@@ -38,6 +38,9 @@ extension Ext4Writer {
             let tree = try DirectoryScanner.scan(source, logger: logger)
             return tree.entries.map(\.modificationTime.seconds).max() ?? 0
         }
+        guard FileSystem.exists(source) else {
+            throw KFCError.notFound(source, "no such folder or archive")
+        }
         return try ArchiveTree(archive: source, epoch: 1).newestModification
     }
 }

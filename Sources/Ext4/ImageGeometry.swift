@@ -136,7 +136,6 @@ enum ImageGeometry {
     private static func tooSmall(_ bytes: Int64, needed: Int64) -> KFCError {
         KFCError.invalid(
             "image size \(ByteSize.format(bytes))",
-            "is too small for the tree, which needs at least \(ByteSize.format(needed)) "
-                + "(\(needed) bytes)")
+            "too small: the tree needs at least \(ByteSize.format(needed)) (\(needed) bytes)")
     }
 }

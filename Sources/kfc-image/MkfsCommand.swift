@@ -27,6 +27,9 @@ let mkfsCommand = Subcommand(
         let source = try arguments.positional("SOURCE_DIR or ARCHIVE")
         let image = try arguments.positional("IMAGE")
         try arguments.finish()
+        guard FileSystem.exists(source) else {
+            throw KFCError.notFound(source, "no such folder or archive")
+        }
         var ext4 = options.ext4
         ext4.epoch = try options.epoch ?? MkfsOptions.defaultEpoch(source: source, logger: logger)
         let summary =
