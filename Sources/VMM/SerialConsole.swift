@@ -23,10 +23,20 @@ struct SerialConsole {
 
     let path: String
 
-    /// The whole log as text, invalid UTF-8 replaced; empty when the file is missing.
+    /// The most of the log that an outcome keeps: the last 256 KiB, because the log goes
+    /// into the version's manifest and a guest may print without end.
+    static let keptBytes = 256 << 10
+
+    /// The log as text, invalid UTF-8 replaced, cut to its last `keptBytes` with a first
+    /// line saying how much was left out; empty when the file is missing.
     var text: String {
         guard let data = try? FileSystem.read(path) else { return "" }
-        return String(decoding: data, as: UTF8.self)
+        guard data.count > SerialConsole.keptBytes else {
+            return String(decoding: data, as: UTF8.self)
+        }
+        let omitted = data.count - SerialConsole.keptBytes
+        return "[\(omitted) earlier bytes of the console left out]\n"
+            + String(decoding: data.suffix(SerialConsole.keptBytes), as: UTF8.self)
     }
 
     /// Polls the log every 20 ms until the marker, a panic, the end of `process`, a line of
@@ -35,12 +45,14 @@ struct SerialConsole {
         for marker: String, process: VMMProcess, timeout: Double, fatalErrors: [String] = []
     ) -> Event {
         let deadline = process.startTime.addingTimeInterval(timeout)
+        var reader = LineReader(path: path)
         while true {
-            let log = text
-            if log.split(whereSeparator: \.isNewline).contains(where: { $0.contains(marker) }) {
-                return .marker(Date().timeIntervalSince(process.startTime))
+            for line in reader.newLines() {
+                if line.contains(marker) {
+                    return .marker(Date().timeIntervalSince(process.startTime))
+                }
+                if line.contains("Kernel panic - not syncing") { return .panic }
             }
-            if log.contains("Kernel panic - not syncing") { return .panic }
             if let status = process.status { return .exited(status) }
             if let line = fatalLine(process, fatalErrors) { return .vmmError(line) }
             if Date() >= deadline { return .timedOut }
@@ -51,5 +63,31 @@ struct SerialConsole {
     private func fatalLine(_ process: VMMProcess, _ patterns: [String]) -> String? {
         guard !patterns.isEmpty else { return nil }
         return process.errorLines(50).first { line in patterns.contains { line.contains($0) } }
+    }
+}
+
+/// Reads the lines added to a growing file since the last call, so a long log is read once.
+struct LineReader {
+    let path: String
+    private var offset: UInt64 = 0
+    private var partial = Data()
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// Returns the complete lines written since the last call, and the unfinished last line
+    /// as it is so far (a marker printed without a newline is still seen).
+    mutating func newLines() -> [String] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return [] }
+        defer { try? handle.close() }
+        guard (try? handle.seek(toOffset: offset)) != nil,
+            let data = try? handle.readToEnd(), !data.isEmpty
+        else { return partial.isEmpty ? [] : [String(decoding: partial, as: UTF8.self)] }
+        offset += UInt64(data.count)
+        partial.append(data)
+        var lines = partial.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        partial = Data(lines.removeLast())
+        return (lines + [partial]).map { String(decoding: $0, as: UTF8.self) }
     }
 }
