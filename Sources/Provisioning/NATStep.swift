@@ -30,35 +30,31 @@ public struct NATStep: ProvisioningStep {
                 "neither nft nor iptables is installed\(place); install nftables or set nat")
             return report
         }
-        let files: [ManagedFile]
-        switch backend {
-        case .nftables:
-            let rules = NFTablesRuleset(range: range, uplink: uplink)
-            files = [
-                ManagedFile(NATStep.nftablesFile, rules.file),
-                ManagedFile(NATStep.unitFile, NATStep.nftablesUnit),
-            ]
-        case .iptables, .auto:
+        guard backend == .nftables else {
             let rules = IPTablesRules(range: range, uplink: uplink)
-            files = [
-                ManagedFile(NATStep.iptablesFile, rules.file),
-                ManagedFile(NATStep.unitFile, NATStep.iptablesUnit(rules)),
-            ]
-        }
-        for file in files { report.merge(try file.inspect(context)) }
-        let link = ManagedLink(path: NATStep.unitLink, target: NATStep.unitFile)
-        report.merge(try link.inspect(context))
-        guard context.live else {
-            report.skipped.append(
-                "loading the \(backend.rawValue) rules: \(context.liveSkipReason)")
+            let unit = NATStep.iptablesUnit(rules)
+            report.merge(try inspectFiles(NATStep.iptablesFile, rules.file, unit: unit, context))
+            if context.live { report.merge(try inspectLoadedChains(rules, context)) }
             return report
         }
-        if backend == .nftables {
-            report.merge(
-                try inspectLoadedTable(NFTablesRuleset(range: range, uplink: uplink), context))
-        } else {
-            report.merge(
-                try inspectLoadedChains(IPTablesRules(range: range, uplink: uplink), context))
+        let rules = NFTablesRuleset(range: range, uplink: uplink)
+        let unit = NATStep.nftablesUnit
+        report.merge(try inspectFiles(NATStep.nftablesFile, rules.file, unit: unit, context))
+        if context.live { report.merge(try inspectLoadedTable(rules, context)) }
+        return report
+    }
+
+    /// Checks the rules file, the boot unit and the link that enables it; when not live,
+    /// also records that loading is skipped.
+    func inspectFiles(_ path: String, _ rules: String, unit: String, _ context: ProvisioningContext)
+        throws -> StepReport
+    {
+        var report = try ManagedFile(path, rules).inspect(context)
+        report.merge(try ManagedFile(NATStep.unitFile, unit).inspect(context))
+        report.merge(
+            try ManagedLink(path: NATStep.unitLink, target: NATStep.unitFile).inspect(context))
+        if !context.live {
+            report.skipped.append("loading the rules of \(path): \(context.liveSkipReason)")
         }
         return report
     }
