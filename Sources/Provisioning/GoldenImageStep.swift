@@ -22,6 +22,7 @@ public struct GoldenImageStep: ProvisioningStep {
             report.skipped.append("building a golden image: \(context.liveSkipReason)")
             return report
         }
+
         let recipe: String
         do {
             recipe = try RecipeLocator.locate(context.config.recipe)
@@ -44,6 +45,12 @@ public struct GoldenImageStep: ProvisioningStep {
                 })
             return report
         }
+        return try inspectStore(image: image, tool: tool)
+    }
+
+    /// Finds the stable version, else the newest to promote, else plans a build.
+    func inspectStore(image: String, tool: ImageTool) throws -> StepReport {
+        var report = StepReport()
         if let stable = try tool.version(of: "\(image)@\(GoldenImageStep.channel)") {
             report.findings.append("\(image)@\(GoldenImageStep.channel) is version \(stable)")
             return report
@@ -55,8 +62,9 @@ public struct GoldenImageStep: ProvisioningStep {
                 })
             return report
         }
+
         report.changes.append(
-            Change("build golden image \(image) from \(recipe)") {
+            Change("build golden image \(image) from \(tool.recipe)") {
                 try tool.build()
             })
         report.changes.append(
