@@ -46,7 +46,8 @@ public struct FirecrackerDriver: MicroVMDriver {
 
     /// Builds the configuration requests for `request`, in the order they are sent.
     static func configuration(_ request: BootRequest) -> [(String, [String: Any])] {
-        // Firecracker adds root=/dev/vda and rw for the root drive, so they are dropped here.
+        // Firecracker adds root=/dev/vda and rw for the root drive (seen in the guest's
+        // command line under v1.0.0), so they are dropped here.
         let arguments = request.commandLine.split(separator: " ")
             .filter { !$0.hasPrefix("root=") && $0 != "rw" && $0 != "ro" }
             .joined(separator: " ")

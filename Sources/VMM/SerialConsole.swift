@@ -27,8 +27,8 @@ struct SerialConsole {
     /// into the version's manifest and a guest may print without end.
     static let keptBytes = 256 << 10
 
-    /// The log as text, invalid UTF-8 replaced, cut to its last `keptBytes` with a first
-    /// line saying how much was left out; empty when the file is missing.
+    /// The log as text with invalid UTF-8 replaced, or empty when the file is missing.
+    /// A longer log is cut to its last `keptBytes`, after a line that gives the cut size.
     var text: String {
         guard let data = try? FileSystem.read(path) else { return "" }
         guard data.count > SerialConsole.keptBytes else {

@@ -62,6 +62,8 @@ public enum Verifier {
         let imageReport = try ImageCheck.check(
             image: image, kernel: kernelReport, initPath: options.initPath,
             requiredPaths: ["/bin/sh"])
+        // NOTE: images without /bin/sh cannot be verified, because the verify-only init is
+        // a shell script.
         guard imageReport.problems.isEmpty else {
             throw KFCError.invalid(image, imageReport.problems.joined(separator: "; "))
         }

@@ -71,6 +71,9 @@ let verifyCommand = Subcommand(
 enum VerificationRun {
     /// Boots and returns the record to store. A kernel or image that fails its checks is a
     /// failed verification; a VMM that cannot start is an error, and nothing is recorded.
+    ///
+    /// NOTE: a guest that the VMM starts but the host's KVM cannot run is recorded as a
+    /// failure too, replacing an earlier record that may have passed with another VMM.
     static func run(image: String, kernel: String, options: VerifyOptions, logger: Logger)
         throws -> VersionManifest.VerificationRecord
     {
