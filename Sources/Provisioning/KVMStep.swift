@@ -30,9 +30,9 @@ public struct KVMStep: ProvisioningStep {
 
     public func inspect(_ context: ProvisioningContext) throws -> StepReport {
         var report = try KVMStep.udevRule.inspect(context)
+        report.merge(try inspectGroup(context))
         guard context.live else {
-            report.skipped.append(
-                "\(device), CPU flags and the kvm group: \(context.liveSkipReason)")
+            report.skipped.append("\(device) and the CPU flags: \(context.liveSkipReason)")
             return report
         }
         report.merge(try inspectCPU())
@@ -81,14 +81,7 @@ public struct KVMStep: ProvisioningStep {
         let mode = info.st_mode & 0o777
         report.findings.append(
             "\(device) present (mode \(octal(mode)), \(info.st_uid):\(info.st_gid))")
-        let group = KVMStep.kvmGroupID()
-        if group == nil {
-            report.changes.append(
-                Change("create the system group kvm") {
-                    try Command("groupadd", ["--system", "kvm"]).run()
-                })
-        }
-        if group != info.st_gid || mode != 0o660 {
+        if KVMStep.kvmGroupID() != info.st_gid || mode != 0o660 {
             let device = self.device
             report.changes.append(
                 Change("give \(device) to group kvm with mode 0660") {
@@ -104,7 +97,39 @@ public struct KVMStep: ProvisioningStep {
         return report
     }
 
-    /// The group ID of `kvm`, or nil when the group does not exist.
+    /// Checks that the kvm group exists: through the group database on the running host,
+    /// in the root's /etc/group otherwise, where `groupadd --prefix` adds it.
+    func inspectGroup(_ context: ProvisioningContext) throws -> StepReport {
+        var report = StepReport()
+        let root = context.options.root
+        var arguments = ["--system", "kvm"]
+        if root == "/" {
+            if KVMStep.kvmGroupID() != nil {
+                report.findings.append("the kvm group exists")
+                return report
+            }
+        } else {
+            let groupFile = try context.checkedPath("/etc/group")
+            guard FileSystem.exists(groupFile) else {
+                report.skipped.append("the kvm group: \(groupFile) not found")
+                return report
+            }
+            let lines = String(decoding: try FileSystem.read(groupFile), as: UTF8.self)
+                .split(separator: "\n")
+            if lines.contains(where: { $0.hasPrefix("kvm:") }) {
+                report.findings.append("the kvm group exists in \(groupFile)")
+                return report
+            }
+            arguments = ["--prefix", root] + arguments
+        }
+        report.changes.append(
+            Change("create the system group kvm") {
+                try Command("groupadd", arguments).run(logger: context.logger)
+            })
+        return report
+    }
+
+    /// The group ID of `kvm` on the running host, or nil when the group does not exist.
     static func kvmGroupID() -> gid_t? {
         guard let entry = getgrnam("kvm") else { return nil }
         return entry.pointee.gr_gid

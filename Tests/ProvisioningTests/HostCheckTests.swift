@@ -69,4 +69,22 @@ struct HostCheckTests {
             for line in lines where !line.isEmpty { print("  \(line)") }
         }
     }
+
+    @Test("kvm group is added under a root")
+    func kvmGroupUnderRoot() throws {
+        let host = try ScratchHost()
+        defer { host.remove() }
+        let provisioner = try host.provisioner(try host.config(), only: ["kvm"])
+        let skipped = provisioner.inspect().first?.report?.skipped ?? []
+        #expect(skipped.contains("the kvm group: \(host.root)/etc/group not found"))
+
+        try FileSystem.createDirectory(host.root + "/etc")
+        try FileSystem.writeAtomically(Data("root:x:0:\n".utf8), to: host.root + "/etc/group")
+        try FileSystem.writeAtomically(Data("root:*::\n".utf8), to: host.root + "/etc/gshadow")
+        let applied = try provisioner.apply().first?.applied ?? []
+        #expect(applied.contains("create the system group kvm"))
+        let group = String(decoding: try FileSystem.read(host.root + "/etc/group"), as: UTF8.self)
+        #expect(group.split(separator: "\n").contains { $0.hasPrefix("kvm:x:") })
+        #expect(try provisioner.apply().first?.applied.isEmpty == true)
+    }
 }
