@@ -13,11 +13,12 @@ struct RunOptions {
           --config FILE  the host config (default \(HostConfig.defaultPath); absent means
                          every default)
           --root DIR     write the file-level steps under DIR and skip the live ones
-          --from DIR     the folder of kfc's release executables (default: the folder of
-                         this program, or executables in the config)
+          --from DIR     the folder of kfc's release executables (default: executables in
+                         the config, else the folder of this program)
           --netns NAME   run the live network actions (sysctl, NAT) inside network
                          namespace NAME
-          --step NAME    run only this step; may be repeated (steps: \(stepNames))
+          --step NAME    run only this step; may be repeated. Steps:
+                         \(stepNames)
         """
 
     static var stepNames: String {
