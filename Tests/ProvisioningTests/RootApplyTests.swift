@@ -169,4 +169,20 @@ struct RootApplyTests {
         #expect(error?.kind == .usage)
         #expect(error?.description.contains("steps: kvm, binaries") == true)
     }
+
+    @Test(
+        "boot units pass systemd-analyze verify",
+        .enabled(if: TestEnvironment.hasTools("systemd-analyze"), "needs systemd-analyze"),
+        arguments: ["nftables", "iptables"])
+    func bootUnitsVerify(backend: String) throws {
+        let host = try ScratchHost()
+        defer { host.remove() }
+        _ = try host.provisioner(try host.config("nat: \(backend)"), only: ["nat"]).apply()
+        let unit = host.root + "/etc/systemd/system/kfc-nat.service"
+        let result = try Command("systemd-analyze", ["verify", unit]).result(timeout: 30)
+        #expect(result.status == 0, "\(result.errorText)")
+        let text = String(decoding: try FileSystem.read(unit), as: UTF8.self)
+        let file = backend == "nftables" ? "/etc/kfc/nat.nft" : "/etc/kfc/nat.iptables"
+        #expect(text.contains(file))
+    }
 }
