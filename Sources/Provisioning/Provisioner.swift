@@ -62,15 +62,18 @@ public struct Provisioner {
         }
     }
 
-    /// Applies each step in order and returns what each did.
+    /// Applies each step in order, passes each outcome to `finished` as the step ends, and
+    /// returns them all.
     ///
     /// A step with problems, a failing change, or changes still reported after applying
     /// stops the run with an error that names the step. Earlier steps stay done, so running
     /// again continues where this run stopped.
-    public func apply() throws -> [StepOutcome] {
+    public func apply(finished: (StepOutcome) -> Void = { _ in }) throws -> [StepOutcome] {
         var outcomes: [StepOutcome] = []
         for step in steps {
-            outcomes.append(try apply(step))
+            let outcome = try apply(step)
+            finished(outcome)
+            outcomes.append(outcome)
         }
         return outcomes
     }

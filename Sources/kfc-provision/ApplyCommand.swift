@@ -24,16 +24,15 @@ let applyCommand = Subcommand(
     if !run.options.live {
         runLogger.info("live steps skipped", [("root", run.options.root)])
     }
-    let outcomes = try run.provisioner(logger: runLogger).apply()
-    var total = 0
-    for outcome in outcomes {
+    // Each step's result is printed as it ends, so a failed run still shows what was done.
+    let outcomes = try run.provisioner(logger: runLogger).apply { outcome in
         let state = outcome.applied.isEmpty ? "unchanged" : "changed"
         var lines = ["\(outcome.step): \(state)"]
         lines += outcome.applied.map { "  done     \($0)" }
         lines += (outcome.report?.skipped ?? []).map { "  skipped  \($0)" }
         StandardOutput.line(lines.joined(separator: "\n"))
-        total += outcome.applied.count
     }
+    let total = outcomes.reduce(0) { $0 + $1.applied.count }
     StandardOutput.line(total == 0 ? "apply: nothing changed" : "apply: \(total) changes made")
     return 0
 }
