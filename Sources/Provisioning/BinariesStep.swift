@@ -79,7 +79,13 @@ struct InstalledProgram {
             }
             return report
         }
-        let trial = try Command(source, probe).result(timeout: 10, logger: context.logger)
+        let trial: CommandResult
+        do {
+            trial = try Command(source, probe).result(timeout: 10, logger: context.logger)
+        } catch let error as KFCError {
+            report.problems.append("\(source) does not run: \(error.reason)")
+            return report
+        }
         guard trial.status == 0 else {
             let last = Command.tail(trial.errorOutput + trial.output, count: 1).first ?? ""
             report.problems.append(

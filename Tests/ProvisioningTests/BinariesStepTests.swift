@@ -42,7 +42,8 @@ struct BinariesStepTests {
             Data("not a program".utf8), to: "\(host.binaries)/jailer",
             mode: 0o755)
         let error = #expect(throws: KFCError.self) { try apply(host) }
-        #expect(error?.description.contains("\(host.binaries)/jailer") == true)
+        let message = error?.description ?? ""
+        #expect(message.hasPrefix("step binaries: \(host.binaries)/jailer does not run: "))
         #expect(!FileSystem.exists(host.root + "/usr/local/bin/jailer"))
     }
 
