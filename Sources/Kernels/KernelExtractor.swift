@@ -36,6 +36,7 @@ public enum KernelExtractor {
             [("file", bzImage), ("compression", compression),
                 ("payload_bytes", "\(header.payload.count)")])
         let temporary = try temporaryFile(beside: output)
+        defer { close(temporary.descriptor) }
         do {
             let kernel = try RawStream.decompress(stream, context: "payload")
             try verify(kernel, header: header)
@@ -48,13 +49,39 @@ public enum KernelExtractor {
             return ExtractionResult(
                 compression: compression, bytes: Int64(kernel.count), report: report)
         } catch {
-            close(temporary.descriptor)
             unlink(temporary.path)
             throw error.asKFCError().within("extract \(bzImage)")
         }
     }
 
-    /// Writes `kernel` to `file`, syncs it and closes the descriptor.
+    /// Puts the kernel `source` at `output` as an uncompressed vmlinux: a bzImage is
+    /// extracted, and anything else is copied once `KernelCheck` accepts it.
+    ///
+    /// `output` is replaced by a rename, so on failure it is left as it was.
+    @discardableResult
+    public static func prepare(_ source: String, to output: String, logger: Logger = .silent)
+        throws -> KernelReport
+    {
+        if try isBzImage(path: source) {
+            return try extract(bzImage: source, to: output, logger: logger).report
+        }
+        _ = try KernelCheck.check(path: source)
+        let temporary = try temporaryFile(beside: output)
+        defer { close(temporary.descriptor) }
+        do {
+            try copyOut(try FileSystem.read(source), to: temporary)
+            var report = try KernelCheck.check(path: temporary.path)
+            try SystemCall.retrying("rename \(temporary.path) to \(output)") {
+                rename(temporary.path, output)
+            }
+            report.path = output
+            return report
+        } catch {
+            unlink(temporary.path)
+            throw error.asKFCError().within("copy \(source) to \(output)")
+        }
+    }
+
     /// Returns whether the file at `path` is an x86 bzImage ("HdrS" at 0x202).
     public static func isBzImage(path: String) throws -> Bool {
         let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
@@ -63,8 +90,8 @@ public enum KernelExtractor {
         return ByteView(Array(head)).matches(Array("HdrS".utf8), at: 0x202)
     }
 
+    /// Writes `kernel` to `file` and syncs it; the caller closes the descriptor.
     private static func copyOut(_ kernel: Data, to file: TemporaryFile) throws {
-        defer { close(file.descriptor) }
         try kernel.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {

@@ -34,26 +34,8 @@ let kernelFetchCommand = Subcommand(
             StandardOutput.line(cached)
             return 0
         }
-        if try KernelExtractor.isBzImage(path: cached) {
-            try KernelExtractor.extract(bzImage: cached, to: output, logger: logger)
-        } else {
-            try copyAtomically(cached, to: output)
-        }
-        let report = try KernelCheck.check(path: output)
+        let report = try KernelExtractor.prepare(cached, to: output, logger: logger)
         StandardOutput.line("\(output): Linux \(report.version ?? "of unknown version")")
         report.problems.forEach { logger.warning("kernel problem", [("problem", $0)]) }
         return report.isBootable ? 0 : 1
     })
-
-/// Copies `source` to `target` through a temporary file beside it and a rename.
-private func copyAtomically(_ source: String, to target: String) throws {
-    let temporary = "\(target).tmp-\(getpid())"
-    do {
-        try? FileSystem.remove(temporary)
-        try FileManager.default.copyItem(atPath: source, toPath: temporary)
-        try SystemCall.retrying("rename \(temporary) to \(target)") { rename(temporary, target) }
-    } catch {
-        try? FileSystem.remove(temporary)
-        throw KFCError.failed("copy \(source) to \(target)", FileSystem.describe(error))
-    }
-}

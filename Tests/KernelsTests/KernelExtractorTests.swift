@@ -74,4 +74,33 @@ struct KernelExtractorTests {
         #expect(message?.hasPrefix("extract \(input)") == true)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["bzImage"])
     }
+
+    @Test("prepare extracts or copies")
+    func prepareKernels() throws {
+        let folder = try TestEnvironment.temporaryDirectory()
+        defer { try? FileSystem.remove(folder) }
+        let fromBzImage = "\(folder)/from-bzimage"
+        let extracted = try KernelExtractor.prepare(
+            KernelFixtures.bzImage("gzip"), to: fromBzImage)
+        #expect(extracted.path == fromBzImage)
+        #expect(try Digest.ofFile(fromBzImage) == (try Digest.ofFile(KernelFixtures.vmlinux)))
+
+        let copied = "\(folder)/copied"
+        let report = try KernelExtractor.prepare(KernelFixtures.vmlinux, to: copied)
+        #expect(report.version == KernelFixtures.release)
+        #expect(try Digest.ofFile(copied) == (try Digest.ofFile(KernelFixtures.vmlinux)))
+    }
+
+    @Test("prepare keeps output on failure")
+    func prepareRejects() throws {
+        let folder = try TestEnvironment.temporaryDirectory()
+        defer { try? FileSystem.remove(folder) }
+        let output = try KernelFixtures.write(Array("old".utf8), "vmlinux", in: folder)
+        let message = KernelFixtures.errorMessage {
+            try KernelExtractor.prepare("/bin/true", to: output)
+        }
+        #expect(message?.contains("not a kernel") == true)
+        #expect(try FileSystem.read(output) == Data("old".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["vmlinux"])
+    }
 }
