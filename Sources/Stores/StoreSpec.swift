@@ -20,8 +20,15 @@ public enum StoreSpec {
         switch kind {
         case "dir":
             return try DirectoryStore(root: rest, logger: logger)
+        case "btrfs":
+            try BtrfsVolumes.checkFilesystem(rest)
+            return try DirectoryStore(root: rest, volumes: BtrfsVolumes(logger: logger),
+                logger: logger)
         default:
-            throw KFCError.usage("store spec '\(chosen)': \(kind) stores are not built yet")
+            let parts = rest.split(separator: ",").map(String.init)
+            let properties = try parts.dropFirst().map { try property($0, spec: chosen) }
+            return try ZFSStore(
+                parent: parts.first ?? "", properties: properties, logger: logger)
         }
     }
 

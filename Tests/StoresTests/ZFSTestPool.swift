@@ -1,0 +1,83 @@
+import Foundation
+import KFCCore
+import TestSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A zfs-fuse pool on a sparse file, made for one test and destroyed by `destroy()`.
+final class ZFSTestPool {
+    /// The pool name, unique per test.
+    let name: String
+    /// The folder holding the pool's file, its mountpoint and the store's scratch folder.
+    let folder: String
+
+    /// Whether pools can be made here: root, the zfs tools and /dev/fuse.
+    static var available: Bool {
+        TestEnvironment.isRoot && TestEnvironment.hasTools("zfs", "zpool", "zfs-fuse")
+            && FileSystem.exists("/dev/fuse")
+    }
+
+    /// Creates a pool of `megabytes` on a sparse file, starting the daemon when needed.
+    init(megabytes: Int = 256) throws {
+        try ZFSDaemon.ensureRunning()
+        name = "kfct\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
+        folder = try TestEnvironment.temporaryDirectory("kfc-zfs")
+        let file = "\(folder)/pool.img"
+        try Command("truncate", ["-s", "\(megabytes)M", file]).run()
+        try Command("zpool", ["create", "-m", "\(folder)/mnt", name, file]).run()
+        try Command("zfs", ["create", "\(name)/firecracker"]).run()
+    }
+
+    /// The store spec parent: `POOL/firecracker`.
+    var parent: String { "\(name)/firecracker" }
+
+    /// Destroys the pool (forcing unmounts) and removes its file, retrying for up to 5 s
+    /// while zfs-fuse still reports a just-closed mount as busy.
+    func destroy() {
+        for _ in 0..<50 {
+            let status = (try? Command("zpool", ["destroy", "-f", name]).result())?.status
+            if status == 0 { break }
+            usleep(100_000)
+        }
+        if (try? Command("zpool", ["list", name]).result())?.status == 0 {
+            StandardError.write("could not destroy the test pool \(name)\n")
+        }
+        _ = try? Command("chmod", ["-R", "u+w", folder]).result()
+        try? FileSystem.remove(folder)
+    }
+}
+
+/// The zfs-fuse daemon: started once by the tests when it was not running, and stopped by
+/// its pid when the test process exits.
+enum ZFSDaemon {
+    nonisolated(unsafe) private static var started: Process?
+    private static let lock = NSLock()
+
+    /// Starts zfs-fuse in the foreground as a child process unless a daemon answers already.
+    ///
+    /// A daemonizing start would leave a zombie that Foundation's `Process` waits on forever,
+    /// and a child keeps its pid known without a pid file.
+    static func ensureRunning() throws {
+        try lock.withLock {
+            if started != nil || (try? Command("zpool", ["list"]).result().status) == 0 {
+                return
+            }
+            let daemon = Process()
+            daemon.executableURL = URL(fileURLWithPath: Command.which("zfs-fuse") ?? "zfs-fuse")
+            daemon.arguments = ["--no-daemon", "--no-kstat-mount"]
+            daemon.standardOutput = FileHandle.nullDevice
+            daemon.standardError = FileHandle.nullDevice
+            try daemon.run()
+            started = daemon
+            atexit {
+                guard let daemon = ZFSDaemon.started, daemon.isRunning else { return }
+                kill(daemon.processIdentifier, SIGTERM)
+            }
+            for _ in 0..<100 where (try? Command("zpool", ["list"]).result().status) != 0 {
+                usleep(50_000)
+            }
+        }
+    }
+}
