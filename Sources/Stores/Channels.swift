@@ -58,7 +58,7 @@ extension StoreBackend {
     func promoteChannel(name: String, version: String, channel: String, requireVerified: Bool)
         throws -> ChannelRecord
     {
-        try Names.validate(channel, as: "channel name")
+        try Names.validateChannel(channel)
         return try withNameLock(name) {
             let manifest = try resolveReference(
                 VersionReference(name: name, selector: version), in: self)

@@ -17,6 +17,21 @@ enum Names {
         }
     }
 
+    /// Rejects a channel name unless it is lowercase letters, digits, `.`, `_` and `-`,
+    /// starting with a letter or digit, because ZFS stores keep channels in user
+    /// properties, whose names allow no more.
+    static func validateChannel(_ value: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+        guard let first = value.first, first.isLetter || first.isNumber,
+            value.allSatisfy({ allowed.contains($0) }), value.count <= 64
+        else {
+            throw KFCError.invalid(
+                "channel name '\(value)'",
+                "invalid: use lowercase letters, digits, '.', '_' or '-', starting with a "
+                    + "letter or digit")
+        }
+    }
+
     /// The N of `PREFIX-N`, or nil when `version` has another form.
     static func sequence(of version: String, prefix: String) -> Int? {
         guard version.hasPrefix(prefix + "-") else { return nil }
