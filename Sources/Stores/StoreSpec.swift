@@ -21,6 +21,7 @@ public enum StoreSpec {
         case "dir":
             return try DirectoryStore(root: rest, logger: logger)
         case "btrfs":
+            try FileSystem.createDirectory(rest)
             try BtrfsVolumes.checkFilesystem(rest)
             return try DirectoryStore(root: rest, volumes: BtrfsVolumes(logger: logger),
                 logger: logger)
