@@ -21,8 +21,8 @@ public final class ArchiveReader {
         archive_read_support_filter_all(handle)
         archive_read_support_format_all(handle)
         guard archive_read_open_filename(handle, path, 1 << 16) == ARCHIVE_OK else {
+            // deinit frees the handle, as every stored property is set by now.
             let reason = ArchiveReader.message(handle)
-            archive_read_free(handle)
             let kind: KFCError.Kind = FileSystem.exists(path) ? .invalidInput : .notFound
             throw KFCError(kind, "read \(path)", reason)
         }

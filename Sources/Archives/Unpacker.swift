@@ -32,8 +32,10 @@ public enum Unpacker {
     /// Entry names are checked before libarchive sees them: a name or hard link target
     /// with a `..` component is an error, and a leading `/` is dropped. On failure the
     /// entries written so far stay; the caller owns and removes the folder.
+    ///
+    /// `displayName` names the archive in messages; it defaults to the file's name.
     public static func unpack(
-        _ archive: String, into destination: String, logger: Logger
+        _ archive: String, into destination: String, displayName: String? = nil, logger: Logger
     ) throws -> UnpackSummary {
         let root = try resolvedRoot(destination)
         let reader = try ArchiveReader(path: archive)
@@ -43,7 +45,7 @@ public enum Unpacker {
         defer { archive_write_free(writer) }
         archive_write_disk_set_options(writer, flags)
 
-        let name = (archive as NSString).lastPathComponent
+        let name = displayName ?? (archive as NSString).lastPathComponent
         let progress = ProgressMeter(
             "unpack \(name)", total: try? FileSystem.size(archive), logger: logger)
         var summary = UnpackSummary(entries: 0, newestModification: TimeSpec(seconds: 0))

@@ -13,6 +13,7 @@ public final class ProgressMeter {
     private let logger: Logger
     private let onTerminal: Bool
     private var lastDraw = Date.distantPast
+    private let started = Date()
     private var lastLoggedTenth = -1
     private var finished = false
 
@@ -29,6 +30,9 @@ public final class ProgressMeter {
         self.onTerminal = onTerminal && logger.level <= .info
     }
 
+    /// Off a terminal, operations shorter than this many seconds log no progress lines.
+    static let quietSeconds = 2.0
+
     /// Reports that `done` units are complete.
     public func update(_ done: Int64) {
         guard !finished else { return }
@@ -37,7 +41,7 @@ public final class ProgressMeter {
             guard now.timeIntervalSince(lastDraw) >= 0.1 else { return }
             lastDraw = now
             StandardError.write("\r" + bar(done))
-        } else if let total {
+        } else if let total, Date().timeIntervalSince(started) >= ProgressMeter.quietSeconds {
             let tenth = Int(done * 10 / total)
             guard tenth > lastLoggedTenth, tenth < 10 else { return }
             lastLoggedTenth = tenth

@@ -1,4 +1,4 @@
 import KFCCore
 
-/// The subcommands of this group.
-let buildCommands: [Subcommand] = []
+/// The subcommands that run the build pipeline.
+let buildCommands: [Subcommand] = [BuildCommand.subcommand]
