@@ -1,7 +1,7 @@
 import Foundation
 import KFCCore
 
-/// What the shared channel, clone and replication logic needs from a store.
+/// The primitives that the shared channel logic needs from a store.
 protocol StoreBackend: Store {
     /// The stored channel records of `name`, or of every image.
     func readChannels(name: String?) throws -> [ChannelRecord]
@@ -16,7 +16,7 @@ protocol StoreBackend: Store {
         throws -> T
 }
 
-/// The most channel history entries kept; older ones are dropped on promotion.
+/// The maximum number of channel history entries; promotion drops older ones.
 let channelHistoryLimit = 50
 
 /// The manifest `reference` selects: the newest version, a version, or a channel's target.

@@ -6,7 +6,7 @@ import KFCCore
 #endif
 
 /// An exclusive flock(2) on a file or folder, released when the lock is freed or the
-/// process dies, which is how `gc` tells a live build from a killed one.
+/// process dies, so that `gc` can distinguish a live build from a killed one.
 final class FileLock: Sendable {
     private let descriptor: Int32
     /// The locked path.
@@ -31,7 +31,7 @@ final class FileLock: Sendable {
         return FileLock(descriptor: fd, path: path)
     }
 
-    /// Locks `path` when nobody holds it; returns nil when someone does.
+    /// Locks `path` unless another holder has it, and returns nil in that case.
     static func attempt(_ path: String) throws -> FileLock? {
         let fd = try open(path)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {

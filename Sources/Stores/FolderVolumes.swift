@@ -5,8 +5,8 @@ import KFCCore
     import Glibc
 #endif
 
-/// How a folder-based store makes, seals, copies and removes version folders: plain
-/// folders for `dir:` stores, subvolumes and read-only snapshots for `btrfs:` stores.
+/// The operations a folder-based store uses to make, seal, copy and remove version
+/// folders: plain folders for `dir:` stores, subvolumes and snapshots for `btrfs:` stores.
 protocol FolderVolumes: Sendable {
     /// The `method` recorded for clones.
     var cloneMethod: String { get }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where a channel points and where it pointed before; `list --json` prints these.
+/// A channel's target version and its earlier targets, as `list --json` prints them.
 public struct ChannelRecord: Codable, Sendable, Equatable {
     /// The image name.
     public var name: String
@@ -33,7 +33,7 @@ public struct CloneRecord: Codable, Sendable, Equatable {
     public var version: String
     /// The folder holding the copy.
     public var path: String
-    /// How it was made: `reflink-or-copy`, `zfs-clone` or `btrfs-snapshot`.
+    /// The copy method: `reflink-or-copy`, `zfs-clone` or `btrfs-snapshot`.
     public var method: String
     /// The ZFS dataset of the copy, for ZFS clones.
     public var dataset: String?

@@ -61,8 +61,8 @@ public enum ReplicationStream {
         throws
     {
         let context = "receive \(header.manifest.reference)"
-        // The spool file exists already (its flock tells gc it is in use), so it is opened
-        // and truncated rather than replaced.
+        // The spool file exists already and its flock marks it as in use for gc, so it is
+        // opened and truncated rather than replaced.
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: spool))
         defer { try? output.close() }
         try output.truncate(atOffset: 0)
@@ -102,7 +102,7 @@ public enum ReplicationStream {
     }
 }
 
-/// What a stream carries besides its payload.
+/// The header of a replication stream: everything it carries besides the payload.
 struct ReplicationHeader: Codable, Sendable {
     /// The payload format: `tar`, `tar-delta`, `zfs` or `btrfs`.
     var kind: String

@@ -8,7 +8,7 @@ import KFCCore
 struct ZFS: Sendable {
     let logger: Logger
 
-    /// The most bytes put in one user property; ZFS allows 8192 per value, and longer
+    /// The maximum bytes put in one user property. ZFS allows 8192 per value, and longer
     /// manifests are split over numbered properties.
     static let chunkBytes = 4000
 

@@ -62,7 +62,7 @@ extension ZFSStore {
     /// the dataset's own mountpoint for the newest version while no build is writing.
     ///
     /// NOTE: zfs-fuse has no `.zfs` folder, so there the paths of older versions name a
-    /// folder that does not exist; `withContents` clones such versions to read them.
+    /// folder that does not exist. `withContents` clones such versions to read them.
     func contentFolder(_ name: String, _ version: String) throws -> String {
         let target = dataset(name)
         let mount = try mountpoint(target)

@@ -2,7 +2,7 @@ import Foundation
 import KFCCore
 import Stores
 
-/// What `list --json` prints.
+/// The output of `list --json`.
 struct StoreListing: Encodable {
     var versions: [VersionManifest]
     var channels: [ChannelRecord]
