@@ -44,8 +44,10 @@ final class ContentCopier {
         self.root = root
         self.hasher = hasher
         self.progress = ProgressMeter("writing files", total: tree.contentBytes, logger: logger)
-        buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: ContentCopier.bufferSize, alignment: 4096)
+        // A tree of small files gets a small buffer: each new page costs a fault.
+        let largest = tree.entries.map(\.size).max() ?? 0
+        let size = min(Int64(ContentCopier.bufferSize), max(65536, (largest + 65535) & ~65535))
+        buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(size), alignment: 4096)
         extents = Array(repeating: [], count: tree.entries.count)
         dataBlocks = Array(repeating: 0, count: tree.entries.count)
     }
@@ -89,9 +91,10 @@ final class ContentCopier {
     private func copyFile(_ index: Int, in directoryFD: Int32) throws {
         let entry = tree.entries[index]
         let path = display(index)
-        let fd = try DirectoryScanner.openChecked(entry, in: directoryFD, path: path, flags: O_RDONLY)
+        let (fd, info) = try DirectoryScanner.openAndStat(
+            entry, in: directoryFD, path: path, flags: O_RDONLY)
         defer { close(fd) }
-        let info = try unchanged(fd, entry, path)
+        try expectUnchanged(info, entry, path)
         let blockSize = UInt64(Ext4Filesystem.blockSize)
         var blocks: UInt64 = 0
         for segment in try ContentCopier.segments(fd, info: info, blockSize: blockSize, path) {
@@ -102,7 +105,9 @@ final class ContentCopier {
             extents[index] += runs
             blocks += UInt64(segment.count)
         }
-        _ = try unchanged(fd, entry, path)
+        var after = stat()
+        try SystemCall.retrying("stat \(path)") { fstat(fd, &after) }
+        try expectUnchanged(after, entry, path)
         dataBlocks[index] = blocks
     }
 
@@ -133,17 +138,14 @@ final class ContentCopier {
     }
 
 
-    /// Checks that the open file still has the size and modification time it had when the
-    /// tree was scanned.
-    private func unchanged(_ fd: Int32, _ entry: SourceEntry, _ path: String) throws -> stat {
-        var info = stat()
-        try SystemCall.retrying("stat \(path)") { fstat(fd, &info) }
+    /// Checks that `info` of the open file still shows the size and modification time the
+    /// scan recorded.
+    private func expectUnchanged(_ info: stat, _ entry: SourceEntry, _ path: String) throws {
         guard Int64(info.st_size) == entry.size,
             Timestamp(info.st_mtim) == entry.modificationTime
         else {
             throw KFCError.failed(path, "file changed while the image was being written")
         }
-        return info
     }
 
     /// The logical block ranges of the file that hold data, in order.

@@ -130,6 +130,13 @@ extension DirectoryScanner {
     static func openChecked(
         _ entry: SourceEntry, in directoryFD: Int32, path: String, flags: Int32
     ) throws -> Int32 {
+        try openAndStat(entry, in: directoryFD, path: path, flags: flags).fd
+    }
+
+    /// Opens `entry` like `openChecked` and also returns its `fstat`.
+    static func openAndStat(
+        _ entry: SourceEntry, in directoryFD: Int32, path: String, flags: Int32
+    ) throws -> (fd: Int32, info: stat) {
         let fd = try withCString(entry.name) { cName in
             try SystemCall.retrying("open \(path)") {
                 openWithoutAccessTime(directoryFD, cName, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
@@ -143,7 +150,7 @@ extension DirectoryScanner {
             close(fd)
             throw KFCError.failed(path, "changed while the image was being written")
         }
-        return fd
+        return (fd, info)
     }
 
     /// The names in the directory open as `fd`, without `.` and `..`, sorted by bytes.

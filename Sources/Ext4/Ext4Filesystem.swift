@@ -67,9 +67,12 @@ final class Ext4Filesystem {
     var inodeCount: Int64 { Int64(superblock.pointee.s_inodes_count) }
 
     /// The blocks the default journal of this file system takes, or 0 without a journal.
-    var journalBlocks: Int64 {
+    var journalBlocks: Int64 { Ext4Filesystem.journalBlocks(for: blockCount, features: features) }
+
+    /// The blocks libext2fs gives the default journal of a file system of `blocks` blocks.
+    static func journalBlocks(for blocks: Int64, features: Ext4Features) -> Int64 {
         guard features.journal else { return 0 }
-        return Int64(max(0, ext2fs_default_journal_size(UInt64(blockCount))))
+        return Int64(max(0, ext2fs_default_journal_size(UInt64(blocks))))
     }
 
     /// Sets the fields mke2fs sets after `ext2fs_initialize`, with times from the epoch.

@@ -94,6 +94,8 @@ enum ImageGeometry {
             estimate.inodes + freeInodes)
         let tables = inodes * 256 / Int64(Ext4Filesystem.blockSize)
         var blocks = max(minimumBlocks, wanted + tables + wanted / 64 + 64)
+        // Counting the journal in the first guess usually saves a second layout.
+        blocks += Ext4Filesystem.journalBlocks(for: blocks, features: features)
         for _ in 0..<16 {
             let filesystem = try Ext4Filesystem(
                 path: path, blocks: blocks, inodes: inodes, features: features, epoch: epoch)

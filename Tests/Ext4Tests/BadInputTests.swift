@@ -20,7 +20,8 @@ struct BadInputTests {
                 "data", size: 100 << 20, pieces: [(0, [7, 7, 7])])
         }
 
-        /// The names in the folder other than the source tree: nothing half written.
+        /// Returns the names in the folder besides the source tree, which must not include
+        /// a half-written image.
         func leftovers() throws -> [String] {
             try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0 != "tree" }
         }

@@ -50,7 +50,7 @@ struct TreeBuilder {
         try call("chmod", fchmod(fd, mode))
     }
 
-    /// A sparse file of `size` bytes with `pieces` written at their offsets.
+    /// Creates a sparse file of `size` bytes with `pieces` written at their offsets.
     func sparseFile(_ relative: String, size: Int64, pieces: [(Int64, [UInt8])]) throws {
         let full = path(Array(relative.utf8))
         let fd = TreeSnapshot.withPath(full) { open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }

@@ -52,8 +52,8 @@ struct TreeSnapshot {
     private mutating func walk(
         _ absolute: [UInt8], relative: [UInt8], groups: inout [String: [[UInt8]]]
     ) throws {
-        // readlink may update a symlink's access time, so it runs before lstat; the
-        // writer stats before it reads the link, and so records the same time.
+        // readlink may update a symlink's access time, so it runs before lstat. The writer
+        // stats before it reads the link, so it records the time this lstat sees.
         let target = TreeSnapshot.readLink(absolute)
         var info = stat()
         guard TreeSnapshot.withPath(absolute, { lstat($0, &info) }) == 0 else {
