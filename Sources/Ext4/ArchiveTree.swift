@@ -2,8 +2,8 @@ import Archives
 import Foundation
 import KFCCore
 
-/// Builds a `SourceTree` from the headers of an archive (first pass, content skipped):
-/// parents an archive leaves out become folders of mode 0755 owned by root, a later entry
+/// Builds a `SourceTree` from the headers of an archive in a first pass that skips content.
+/// Parents an archive leaves out become folders of mode 0755 owned by root. A later entry
 /// for the same path replaces an earlier one, and hard links join their target's group.
 struct ArchiveTree {
     /// The tree in writer order.

@@ -9,7 +9,7 @@ import KFCCore
 /// file (hard links once) it allocates blocks for the data segments, keeping holes found
 /// with SEEK_DATA/SEEK_HOLE, and writes the bytes straight to those blocks.
 ///
-/// Only the block bitmap of the file system changes here; no inode or checksummed block is
+/// Only the block bitmap of the file system changes here. No inode or checksummed block is
 /// written, so the UUID can still be derived from the content read.
 final class ContentCopier {
     private let filesystem: Ext4Filesystem
@@ -32,7 +32,7 @@ final class ContentCopier {
     private static let seekData: Int32 = 3
     private static let seekHole: Int32 = 4
 
-    /// Prepares to copy `tree` (read from `root`) into the image open as `imageFD`; when
+    /// Prepares to copy `tree` (read from `root`) into the image open as `imageFD`. When
     /// `hasher` is given, every segment position and byte read is added to it in order.
     init(
         filesystem: Ext4Filesystem, imageFD: Int32, tree: SourceTree, root: String,
@@ -111,7 +111,7 @@ final class ContentCopier {
         dataBlocks[index] = blocks
     }
 
-    /// Copies the bytes of `run` from the file to the image; the tail of a last partial
+    /// Copies the bytes of `run` from the file to the image. The tail of a last partial
     /// block stays zero because the image file is new and sparse.
     private func copy(_ run: Extent, of fd: Int32, size: Int64, _ path: String) throws {
         let blockSize = Int64(Ext4Filesystem.blockSize)
@@ -148,7 +148,7 @@ final class ContentCopier {
         }
     }
 
-    /// The logical block ranges of the file that hold data, in order.
+    /// Returns the logical block ranges of the file that contain data, in order.
     static func segments(_ fd: Int32, info: stat, blockSize: UInt64, _ path: String) throws
         -> [Range<UInt64>]
     {

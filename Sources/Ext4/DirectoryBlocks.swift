@@ -29,7 +29,7 @@ struct DirectoryBlocks {
     /// The size of the `dx_tail` holding an index block's checksum.
     private var indexTail: Int { checksums ? 8 : 0 }
 
-    /// The blocks of a directory with `items` (sorted by name), in logical order.
+    /// Builds the blocks of a directory with `items` (sorted by name), in logical order.
     func build(items: [DirectoryItem], selfInode: UInt32, parentInode: UInt32) throws
         -> [[UInt8]]
     {
@@ -42,7 +42,7 @@ struct DirectoryBlocks {
         return try buildIndex(items: items, selfInode: selfInode, parentInode: parentInode)
     }
 
-    /// An empty directory block (one unused entry spanning it), as lost+found carries.
+    /// Returns an empty directory block (one unused entry spanning it), as lost+found has.
     func emptyBlock() -> [UInt8] {
         leafBlock([])
     }
@@ -68,7 +68,7 @@ struct DirectoryBlocks {
         return blocks
     }
 
-    /// A leaf block with `items`; the last entry's record spans up to the tail.
+    /// Builds a leaf block with `items`. The last entry's record spans up to the tail.
     private func leafBlock(_ items: [DirectoryItem]) -> [UInt8] {
         var block = [UInt8](repeating: 0, count: blockSize)
         let end = blockSize - leafTail
@@ -151,8 +151,8 @@ extension DirectoryBlocks {
         return [root] + nodes + leaves.map { leafBlock($0.items) }
     }
 
-    /// Packs hashed names into leaves; a leaf whose first hash continues the previous
-    /// leaf's last hash gets the low bit set, as the kernel marks a collision chain.
+    /// Packs hashed names into leaves. A leaf whose first hash continues the previous leaf's
+    /// last hash gets the low bit set, which is how the kernel marks a collision chain.
     private func packHashed(_ hashed: [Hashed]) -> [(hash: UInt32, items: [DirectoryItem])] {
         let usable = blockSize - leafTail
         var leaves: [(hash: UInt32, items: [DirectoryItem])] = []

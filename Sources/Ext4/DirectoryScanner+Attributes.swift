@@ -8,7 +8,7 @@ internal import CExt2fs
 #endif
 
 extension DirectoryScanner {
-    /// The extended attributes of the entry at `path`, sorted by name.
+    /// Reads the extended attributes of the entry at `path`, sorted by name.
     ///
     /// `path` goes through `/proc/self/fd/DIRFD/NAME`, so the directory is the one already
     /// open and the final name is not followed (`llistxattr`, `lgetxattr`). An attribute

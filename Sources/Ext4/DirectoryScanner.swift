@@ -88,7 +88,7 @@ struct DirectoryScanner {
         return index
     }
 
-    /// The entry for `info`, with times, owner, mode and device numbers.
+    /// Returns the entry for `info`, with times, owner, mode and device numbers.
     private func makeEntry(name: [UInt8], parent: Int, info: stat) throws -> SourceEntry {
         guard let kind = EntryKind(mode: UInt32(info.st_mode)) else {
             throw KFCError.invalid(
@@ -153,7 +153,8 @@ extension DirectoryScanner {
         return (fd, info)
     }
 
-    /// The names in the directory open as `fd`, without `.` and `..`, sorted by bytes.
+    /// Returns the names in the directory open as `fd`, without `.` and `..`, sorted by
+    /// bytes.
     static func names(in fd: Int32, path: String) throws -> [[UInt8]] {
         let copy = try SystemCall.retrying("open \(path)") { dup(fd) }
         guard let stream = fdopendir(copy) else {
@@ -179,7 +180,7 @@ extension DirectoryScanner {
         return names
     }
 
-    /// The target of the symlink `name` in `directoryFD`, as bytes.
+    /// Returns the target of the symlink `name` in `directoryFD`, as bytes.
     static func linkTarget(_ name: [UInt8], in directoryFD: Int32, path: String) throws
         -> [UInt8]
     {
@@ -207,8 +208,8 @@ extension Timestamp {
     }
 }
 
-/// `openat` with O_NOATIME, so writing an image leaves the source's access times as they
-/// were; without it when the caller may not use the flag (EPERM for files it does not own).
+/// Calls `openat` with O_NOATIME, so writing an image leaves the source's access times as
+/// they were. It retries without the flag on EPERM, which files of other owners give.
 func openWithoutAccessTime(_ directoryFD: Int32, _ name: UnsafePointer<CChar>, _ flags: Int32)
     -> Int32
 {
@@ -224,7 +225,7 @@ func withCString<T>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> T
     -> T
 {
     try (bytes + [0]).withUnsafeBufferPointer { raw in
-        // The buffer holds at least the NUL, so it has a base address, and UInt8 has the
+        // The buffer contains at least the NUL, so it has a base address, and UInt8 has the
         // size and alignment of CChar.
         try raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count, body)
     }

@@ -17,7 +17,7 @@ enum Ext2fsCall {
         throw error(code, what())
     }
 
-    /// The error for the libext2fs code `code` while doing `what`.
+    /// Returns the error for the libext2fs code `code` while doing `what`.
     static func error(_ code: errcode_t, _ what: String) -> KFCError {
         _ = errorTable
         if code == errcode_t(EXT2_ET_BLOCK_ALLOC_FAIL) || code == errcode_t(EXT2_ET_DIR_NO_SPACE)
@@ -31,7 +31,7 @@ enum Ext2fsCall {
         return KFCError.failed(what, message(code))
     }
 
-    /// The text com_err gives for `code`.
+    /// Returns the text com_err gives for `code`.
     static func message(_ code: errcode_t) -> String {
         _ = errorTable
         guard let text = error_message(code) else { return "error \(code)" }

@@ -9,7 +9,7 @@ struct Ext4Features: Equatable {
     var incompat: UInt32 = 0
     var readOnlyCompat: UInt32 = 0
 
-    /// Which of the three words a feature lives in.
+    /// The superblock word a feature bit belongs to.
     enum Word { case compat, incompat, readOnlyCompat }
 
     /// The features this writer can produce, by mke2fs name. Features it cannot produce
@@ -59,7 +59,7 @@ struct Ext4Features: Equatable {
         readOnlyCompat = superblock.pointee.s_feature_ro_compat
     }
 
-    /// Whether the feature `mask` of `word` is on.
+    /// Returns whether the feature `mask` of `word` is on.
     func has(_ word: Word, _ mask: UInt32) -> Bool {
         switch word {
         case .compat: compat & mask != 0

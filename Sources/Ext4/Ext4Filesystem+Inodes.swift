@@ -10,7 +10,7 @@ struct Extent: Equatable {
     var physical: UInt64
     var length: UInt32
 
-    /// The longest run one initialized ext4 extent can describe.
+    /// The maximum length of one initialized ext4 extent, in blocks.
     static let maximumLength: UInt64 = 32768
 }
 
@@ -38,8 +38,8 @@ extension Ext4Filesystem {
         return runs
     }
 
-    /// A new inode for `entry` with `links` links: mode, owner, times clamped to the
-    /// epoch and 256-byte inode extras. Blocks, size and flags are the caller's.
+    /// Returns a new inode for `entry` with `links` links: mode, owner, times clamped to
+    /// the epoch and 256-byte inode extras. Blocks, size and flags are left to the caller.
     func makeInode(for entry: SourceEntry, links: Int) -> ext2_inode_large {
         var inode = ext2_inode_large()
         inode.i_mode = entry.kind.modeBits | entry.permissions
@@ -60,8 +60,8 @@ extension Ext4Filesystem {
         return inode
     }
 
-    /// The low 32 bits of the seconds and the extra field (nanoseconds shifted left by 2,
-    /// then 2 bits that extend the seconds past 2038).
+    /// Encodes `time` as the low 32 bits of the seconds and the extra field (nanoseconds
+    /// shifted left by 2, then 2 bits that extend the seconds past 2038).
     static func encode(_ time: Timestamp) -> (UInt32, UInt32) {
         let seconds = max(time.seconds, Int64(Int32.min))
         let low = Int32(truncatingIfNeeded: seconds)

@@ -3,8 +3,8 @@ import KFCCore
 
 internal import CExt2fs
 
-/// An ext4 file system being created in an image file through libext2fs; the one owner of
-/// its `ext2_filsys` handle, which `deinit` frees when `close()` did not.
+/// An ext4 file system being created in an image file through libext2fs. It is the one
+/// owner of its `ext2_filsys` handle, which `deinit` frees unless `close()` did.
 final class Ext4Filesystem {
     let handle: ext2_filsys
     let features: Ext4Features
@@ -69,7 +69,8 @@ final class Ext4Filesystem {
     /// The blocks the default journal of this file system takes, or 0 without a journal.
     var journalBlocks: Int64 { Ext4Filesystem.journalBlocks(for: blockCount, features: features) }
 
-    /// The blocks libext2fs gives the default journal of a file system of `blocks` blocks.
+    /// Returns the size libext2fs gives the default journal of a file system of `blocks`
+    /// blocks, in blocks.
     static func journalBlocks(for blocks: Int64, features: Ext4Features) -> Int64 {
         guard features.journal else { return 0 }
         return Int64(max(0, ext2fs_default_journal_size(UInt64(blocks))))
@@ -159,8 +160,8 @@ final class Ext4Filesystem {
         ext2fs_mark_ib_dirty(handle)
     }
 
-    /// Marks every inode table as zeroed, which it is in a new sparse file, so the kernel
-    /// does not start zeroing it on first mount; then writes everything and closes.
+    /// Marks every inode table as zeroed, as it is in a new sparse file, so the kernel does
+    /// not start zeroing it on first mount. Then writes everything and closes.
     func close() throws {
         for group in 0..<handle.pointee.group_desc_count {
             let flags = ext2fs_bg_flags(handle, group) | UInt16(EXT2_BG_INODE_ZEROED)

@@ -7,14 +7,14 @@ internal import CExt2fs
     import Glibc
 #endif
 
-/// What the C callbacks below collect; passed to them as their private pointer.
+/// The results the C callbacks below collect, passed to them as their private pointer.
 private final class Collected {
     var entries: [([UInt8], UInt32)] = []
     var names: [String] = []
 }
 
 extension Ext4Image {
-    /// The names and inode numbers in folder `number`, without `.` and `..`.
+    /// Returns the names and inode numbers in folder `number`, without `.` and `..`.
     func directoryEntries(_ number: UInt32, path: [UInt8]) throws -> [([UInt8], UInt32)] {
         let collected = Collected()
         let context = Unmanaged.passUnretained(collected).toOpaque()
@@ -36,7 +36,7 @@ extension Ext4Image {
         return collected.entries
     }
 
-    /// The extended attributes of the entry at the byte path `path`, sorted by name.
+    /// Returns the extended attributes of the entry at the byte path `path`, sorted by name.
     func attributes(_ path: [UInt8]) throws -> [(name: String, value: [UInt8])] {
         let number = try lookUp(path, follow: false)
         var xattrs: OpaquePointer?

@@ -8,7 +8,7 @@ internal import CExt2fs
 #endif
 
 extension Ext4Image {
-    /// The inode number of `path`; a final symlink is followed when `follow` is true.
+    /// Looks up the inode number of `path`, following a final symlink when `follow` is true.
     func lookUp(_ path: [UInt8], follow: Bool) throws -> UInt32 {
         guard path.first == UInt8(ascii: "/") else {
             throw KFCError.invalid(display(path), "path inside the image must start with /")
@@ -48,7 +48,7 @@ extension Ext4Image {
         }
     }
 
-    /// The entry for inode `number` named `name`.
+    /// Reads inode `number` and returns it as the entry `name`.
     func entry(_ number: UInt32, name: [UInt8], path: [UInt8]) throws -> Ext4Entry {
         let inode = try readInode(number, path: path)
         let mode = UInt32(inode.i_mode)
@@ -79,7 +79,8 @@ extension Ext4Image {
         Int64(Int32(bitPattern: low)) + (Int64(extra & 3) << 32)
     }
 
-    /// The device numbers in i_block: the old form in word 0, else the new form in word 1.
+    /// Decodes the device numbers in i_block: the old form in word 0, else the new form in
+    /// word 1.
     static func device(_ inode: ext2_inode_large) -> (UInt32, UInt32) {
         let kind = inode.i_mode & 0o170000
         guard kind == 0o020000 || kind == 0o060000 else { return (0, 0) }

@@ -10,8 +10,8 @@ internal import CExt2fs
 /// An ext4 image opened read-only through libext2fs, to list folders and read files.
 ///
 /// Paths are absolute inside the image. Symlinks in the middle of a path are followed
-/// inside the image (an absolute target starts at the image's root); `stat`, `list` and
-/// `readlink` do not follow the last component, `read` does.
+/// inside the image, and an absolute target starts at the image's root. `stat` and
+/// `readlink` do not follow the last component, but `list` and `read` do.
 public final class Ext4Image {
     /// The image file, for messages.
     public let path: String
@@ -56,20 +56,21 @@ public final class Ext4Image {
     public var freeBlocks: Int64 { Int64(kfc_free_blocks_count(handle)) }
     public var freeInodes: Int64 { Int64(kfc_superblock(handle).pointee.s_free_inodes_count) }
 
-    /// The entry at `path`, not following a final symlink.
+    /// Returns the entry at `path`, not following a final symlink.
     public func stat(_ path: String) throws -> Ext4Entry { try stat(Array(path.utf8)) }
 
-    /// The entry at the byte path `path`, not following a final symlink.
+    /// Returns the entry at the byte path `path`, not following a final symlink.
     public func stat(_ path: [UInt8]) throws -> Ext4Entry {
         let number = try lookUp(path, follow: false)
         let name = path.split(separator: UInt8(ascii: "/")).last.map(Array.init) ?? []
         return try entry(number, name: name, path: path)
     }
 
-    /// The entries of the folder at `path` (without `.` and `..`), sorted by name bytes.
+    /// Returns the entries of the folder at `path` (without `.` and `..`), sorted by name
+    /// bytes.
     public func list(_ path: String) throws -> [Ext4Entry] { try list(Array(path.utf8)) }
 
-    /// The entries of the folder at the byte path `path`, sorted by name bytes.
+    /// Returns the entries of the folder at the byte path `path`, sorted by name bytes.
     public func list(_ path: [UInt8]) throws -> [Ext4Entry] {
         let number = try lookUp(path, follow: true)
         let names = try directoryEntries(number, path: path)
@@ -78,10 +79,10 @@ public final class Ext4Image {
         }.sorted { $0.nameBytes.lexicographicallyPrecedes($1.nameBytes) }
     }
 
-    /// The target of the symlink at `path`.
+    /// Returns the target of the symlink at `path`.
     public func readlink(_ path: String) throws -> [UInt8] { try readlink(Array(path.utf8)) }
 
-    /// The target of the symlink at the byte path `path`.
+    /// Returns the target of the symlink at the byte path `path`.
     public func readlink(_ path: [UInt8]) throws -> [UInt8] {
         let number = try lookUp(path, follow: false)
         var inode = try readInode(number, path: path)
@@ -96,7 +97,7 @@ public final class Ext4Image {
         return Array(try read(number, offset: 0, length: size, path: path))
     }
 
-    /// The whole content of the file at `path`, following symlinks inside the image.
+    /// Reads the whole content of the file at `path`, following symlinks inside the image.
     public func read(_ path: String) throws -> Data {
         var data = Data()
         try read(path) { data.append($0) }
@@ -130,7 +131,8 @@ public final class Ext4Image {
         return try read(number, offset: offset, length: length, path: bytes)
     }
 
-    /// The extended attributes of the entry at `path`, POSIX ACLs in the Linux xattr form.
+    /// Returns the extended attributes of the entry at `path`, with POSIX ACLs in the Linux
+    /// xattr form.
     public func attributes(_ path: String) throws -> [(name: String, value: [UInt8])] {
         try attributes(Array(path.utf8))
     }

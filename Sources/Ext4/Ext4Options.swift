@@ -1,7 +1,7 @@
 import Foundation
 import KFCCore
 
-/// How large an image the writer makes.
+/// The size rule for an image.
 public enum ImageSize: Sendable, Equatable {
     /// Computed from the tree (apparent file sizes, hard links counted once, directory
     /// blocks, file system metadata and journal), plus `headroomPercent` of the used blocks
@@ -55,7 +55,7 @@ public struct Ext4Options: Sendable {
     }
 }
 
-/// What the writer made.
+/// The figures of a written image.
 public struct Ext4Summary: Sendable {
     /// The image size in bytes (its apparent size; the file is sparse).
     public var bytes: Int64
@@ -71,7 +71,7 @@ public struct Ext4Summary: Sendable {
 
 /// Checks options before anything is written.
 enum OptionCheck {
-    /// The label as the superblock stores it, or an error naming the limit.
+    /// Returns the label as the superblock stores it, or throws an error naming the limit.
     static func labelBytes(_ label: String?) throws -> [UInt8] {
         guard let label else { return [] }
         let bytes = Array(label.utf8)

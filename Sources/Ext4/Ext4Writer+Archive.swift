@@ -31,7 +31,7 @@ extension Ext4Writer {
         }
     }
 
-    /// The newest modification time in `source` (a folder, walked without following
+    /// Returns the newest modification time in `source` (a folder, walked without following
     /// symlinks, or an archive), for callers that pick an epoch from their input.
     public static func newestModificationTime(source: String, logger: Logger) throws -> Int64 {
         if FileSystem.isDirectory(source) {

@@ -5,7 +5,7 @@ import KFCCore
 ///
 /// The same tree with the same options gives a byte-identical image whatever folder it is
 /// in, the clock, the source's inode numbers or readdir order. The image is written to a
-/// temporary file beside the target and renamed over it only when complete; on failure
+/// temporary file beside the target and renamed over it only when complete. On failure
 /// the temporary file is removed and the target is left as it was.
 public enum Ext4Writer {
     /// Writes the tree below `directory` to the image file `image`.
@@ -91,8 +91,8 @@ public enum Ext4Writer {
         return summary
     }
 
-    /// The given UUID, or one derived from the content digest in `hasher` and the tree's
-    /// metadata and the options that shape the image.
+    /// Returns the given UUID, or derives one from the content digest in `hasher`, the
+    /// tree's metadata and the options that shape the image.
     private static func identity(
         _ options: Ext4Options, _ settings: Settings, _ tree: SourceTree,
         _ hasher: Digest.Hasher?

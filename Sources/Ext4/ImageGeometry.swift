@@ -1,7 +1,7 @@
 import Foundation
 import KFCCore
 
-/// What a tree needs in an image, before any file system metadata.
+/// The blocks and inodes a tree needs in an image, before any file system metadata.
 struct SpaceEstimate {
     /// Blocks for file data (apparent sizes), directories, slow symlinks, xattr blocks,
     /// extent index blocks and lost+found.
@@ -47,7 +47,7 @@ struct SpaceEstimate {
         return leaves + 1 + nodes
     }
 
-    /// Whether xattrs overflow the 92 bytes left in a 256-byte inode after its fields.
+    /// Returns whether xattrs overflow the 92 bytes left in a 256-byte inode after its fields.
     static func attributesNeedBlock(_ attributes: [ExtendedAttribute]) -> Bool {
         guard !attributes.isEmpty else { return false }
         let bytes = attributes.reduce(4) { total, attribute in
@@ -66,8 +66,8 @@ enum ImageGeometry {
     /// Bytes per inode for fixed-size images, as mke2fs's ext4 default.
     static let bytesPerInode: Int64 = 16384
 
-    /// Creates the file system in `path` for `estimate` with `size`; a fixed size that is
-    /// too small fails before anything is written, naming the size the tree needs.
+    /// Creates the file system in `path` for `estimate` with `size`. A fixed size that is
+    /// too small fails before anything is written, and the error names the size needed.
     static func create(
         path: String, estimate: SpaceEstimate, size: ImageSize, features: Ext4Features,
         epoch: Int64
@@ -126,8 +126,8 @@ enum ImageGeometry {
         return filesystem
     }
 
-    /// The size of an automatic image without headroom, for the message of a fixed size
-    /// that is too small.
+    /// Returns the size of an automatic image without headroom, for the message of a fixed
+    /// size that is too small.
     private static func neededBytes(
         _ path: String, _ estimate: SpaceEstimate, _ features: Ext4Features, _ epoch: Int64
     ) throws -> Int64 {

@@ -67,12 +67,12 @@ struct ImageIdentity {
         bytes += field
     }
 
-    /// The SHA-256 of `data` as bytes.
+    /// Returns the SHA-256 of `data` as bytes.
     static func digestBytes(_ data: Data) -> [UInt8] {
         bytes(of: Digest.of(data))
     }
 
-    /// The bytes of a digest's hex form.
+    /// Decodes a digest's hex form into bytes.
     static func bytes(of digest: Digest) -> [UInt8] {
         var result: [UInt8] = []
         var characters = digest.hex.makeIterator()

@@ -10,7 +10,7 @@ struct MetadataWriter {
     let tree: SourceTree
     let extents: [[Extent]]
     let dataBlocks: [UInt64]
-    /// Where the tree came from, for messages.
+    /// The source folder or archive of the tree, for messages.
     let root: String
     /// The inode number of each entry; hard links share their first entry's number.
     private var numbers: [UInt32]

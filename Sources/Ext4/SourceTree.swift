@@ -45,12 +45,12 @@ enum EntryKind: UInt8, Sendable {
     }
 }
 
-/// A point in time with nanoseconds, as `struct timespec` holds it.
+/// A point in time with nanoseconds, as in `struct timespec`.
 struct Timestamp: Equatable, Sendable {
     var seconds: Int64
     var nanoseconds: UInt32
 
-    /// This time, or `epoch` when it is later than `epoch`.
+    /// Returns this time, or `epoch` when this time is later.
     func clamped(to epoch: Int64) -> Timestamp {
         seconds >= epoch ? Timestamp(seconds: epoch, nanoseconds: 0) : self
     }
@@ -100,7 +100,7 @@ struct SourceEntry {
 struct SourceTree {
     var entries: [SourceEntry] = []
 
-    /// The path of entry `index` from the root, for messages (`/` for the root).
+    /// Returns the path of entry `index` from the root, for messages (`/` for the root).
     func path(of index: Int) -> String {
         var parts: [[UInt8]] = []
         var current = index

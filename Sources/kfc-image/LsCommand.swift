@@ -50,7 +50,7 @@ enum ListingFormat {
         ].joined(separator: " ")
     }
 
-    /// The mode in `ls -l` form, such as `drwxr-xr-x` or `-rwsr-xr-x`.
+    /// Formats the mode as `ls -l` does, such as `drwxr-xr-x` or `-rwsr-xr-x`.
     static func modeString(_ entry: Ext4Entry) -> String {
         let type: Character =
             switch entry.kind {
