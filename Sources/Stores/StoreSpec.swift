@@ -54,7 +54,8 @@ public enum StoreSpec {
         {
             let content = line.split(separator: "#", maxSplits: 1,
                 omittingEmptySubsequences: false)[0]
-            let pair = content.split(separator: "=", maxSplits: 1)
+            let pair = content.split(separator: "=", maxSplits: 1,
+                omittingEmptySubsequences: false)
             guard pair.count == 2,
                 pair[0].trimmingCharacters(in: .whitespaces) == "store"
             else { continue }

@@ -104,7 +104,8 @@ extension ZFSStore: StoreBackend {
     }
 
     /// Destroys a version's snapshot; rejected while clones depend on it or a channel points
-    /// at it. Removing the newest version rolls the image dataset back to the one before.
+    /// at it. Removing the newest version rolls the image dataset back to the one before,
+    /// and removing the last one destroys the image dataset.
     public func remove(name: String, version: String) throws {
         try withNameLock(name) {
             _ = try readManifest(name, version)
@@ -119,8 +120,12 @@ extension ZFSStore: StoreBackend {
             try detachFromChannels(name: name, version: version)
             let wasNewest = try snapshotNames(name).last == version
             try zfs.destroy(target)
-            if wasNewest, let newest = try snapshotNames(name).last {
-                try zfs.run(["rollback", snapshot(name, newest)])
+            if let newest = try snapshotNames(name).last {
+                if wasNewest { try zfs.run(["rollback", snapshot(name, newest)]) }
+            } else {
+                // Without versions the dataset holds only the removed version's files, and
+                // a later full receive needs the name free.
+                try zfs.destroy(dataset(name))
             }
             logger.info("version removed", [("name", name), ("version", version)])
         }

@@ -7,13 +7,13 @@ extension ZFSStore {
     /// folder is gone or unmounted, and unlocked stream spools.
     public func collectGarbage() throws -> [String] {
         var removed: [String] = []
-        let golden = try zfs.localProperties("\(parent)/golden")
-        let names = golden.keys.compactMap { key -> String? in
-            let prefix = "\(parent)/golden/"
-            guard key.hasPrefix(prefix), !key.contains("@") else { return nil }
-            return String(key.dropFirst(prefix.count))
+        let catalog = try ZFSCatalog(scope: "\(parent)/golden", zfs: zfs)
+        let golden = catalog.properties
+        let prefix = "\(parent)/golden/"
+        let names = catalog.filesystems.filter { $0.hasPrefix(prefix) }.map {
+            String($0.dropFirst(prefix.count))
         }
-        for name in names.sorted() {
+        for name in names {
             guard let build = try FileLock.attempt(buildLockPath(name)) else {
                 logger.info("image busy; gc skips it", [("name", name)])
                 continue
@@ -43,6 +43,10 @@ extension ZFSStore {
         if let pending = properties[dataset(name)]?["kfc:pending"] {
             discardContents(name)
             removed.append("unfinished build \(name)@\(pending) in \(dataset(name))")
+        } else if try snapshotNames(name).isEmpty, zfs.exists(dataset(name)) {
+            // What a receive killed before its first snapshot was complete leaves.
+            try zfs.destroy(dataset(name), recursive: true)
+            removed.append("image dataset without versions \(dataset(name))")
         }
         return removed
     }

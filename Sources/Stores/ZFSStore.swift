@@ -46,7 +46,11 @@ public final class ZFSStore: Store {
                 throw KFCError.notFound(parent, "no such dataset; create it with zfs create")
             }
             for child in ["golden", "clones", "tmp"] where !zfs.exists("\(parent)/\(child)") {
-                try zfs.run(["create", "-p", "\(parent)/\(child)"])
+                do {
+                    try zfs.run(["create", "-p", "\(parent)/\(child)"])
+                } catch where zfs.exists("\(parent)/\(child)") {
+                    // Another process opening the store created it first.
+                }
             }
         }
     }

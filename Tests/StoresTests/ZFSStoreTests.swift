@@ -165,4 +165,55 @@ struct ZFSStoreTests {
         #expect(try store.versions(name: "alpine").map(\.version) == ["3.20.3-1"])
         #expect(try FakeVersions.publish(store).version == "3.20.3-2")
     }
+
+    @Test("concurrent builds get distinct versions")
+    func concurrentBuilds() async throws {
+        let pool = try ZFSTestPool()
+        defer { pool.destroy() }
+        let parent = pool.parent
+        let scratch = "\(pool.folder)/scratch"
+        let versions = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<3 {
+                group.addTask {
+                    let store = try ZFSStore(parent: parent, scratch: scratch, logger: .silent)
+                    return try FakeVersions.publish(store, content: "v\(index)").version
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(versions) == ["3.20.3-1", "3.20.3-2", "3.20.3-3"])
+    }
+
+    @Test("removing the last version frees the name")
+    func removeLastVersion() throws {
+        let pool = try ZFSTestPool()
+        defer { pool.destroy() }
+        let store = try ZFSStore(parent: pool.parent, scratch: "\(pool.folder)/scratch",
+            logger: .silent)
+        let manifest = try FakeVersions.publish(store)
+        try store.remove(name: "alpine", version: manifest.version)
+        #expect(try store.versions(name: nil).isEmpty)
+        let datasets = try Command("zfs", ["list", "-H", "-o", "name", "-r",
+            "\(pool.parent)/golden"]).output()
+        #expect(datasets == "\(pool.parent)/golden")
+    }
+
+    @Test("gc destroys a killed receive's dataset")
+    func garbageAfterKilledReceive() throws {
+        let pool = try ZFSTestPool()
+        defer { pool.destroy() }
+        let store = try ZFSStore(parent: pool.parent, scratch: "\(pool.folder)/scratch",
+            logger: .silent)
+        // What a receive killed before its manifest was set leaves: a snapshot without one.
+        let dataset = "\(pool.parent)/golden/alpine"
+        try Command("zfs", ["create", dataset]).run()
+        try Command("zfs", ["snapshot", "\(dataset)@3.20.3-1"]).run()
+        #expect(try store.versions(name: nil).isEmpty)
+        let removed = try store.collectGarbage()
+        #expect(removed == [
+            "snapshot without a manifest \(dataset)@3.20.3-1",
+            "image dataset without versions \(dataset)",
+        ])
+        #expect(try store.collectGarbage().isEmpty)
+    }
 }
