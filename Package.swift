@@ -56,7 +56,9 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "StoresTests", dependencies: ["Stores", "TestSupport"]),
         .testTarget(name: "VMMTests", dependencies: ["VMM", "Ext4", "Archives", "TestSupport"]),
-        .testTarget(name: "BuilderTests", dependencies: ["Builder", "TestSupport"]),
+        .testTarget(
+            name: "BuilderTests",
+            dependencies: ["Builder", "Stores", "Archives", "VMM", "TestSupport"]),
         .testTarget(name: "ProvisioningTests", dependencies: ["Provisioning", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
