@@ -18,6 +18,9 @@ public struct ProvisioningOptions: Sendable {
     public var networkNamespace: String?
     /// The folder of kfc's own executables to install, overriding the config.
     public var executables: String?
+    /// Extra environment variables for the `kfc-image` commands of the golden image step,
+    /// such as `KFC_CACHE`.
+    public var imageToolEnvironment: [String: String] = [:]
 
     /// Options for `root`, live only when it is `/`.
     public init(

@@ -90,10 +90,17 @@ struct ImageTool {
 
     var storeArguments: [String] { ["--store", context.config.store] }
 
+    /// A `kfc-image` command with the configured store and the extra environment.
+    func command(_ arguments: [String]) -> Command {
+        var command = Command(path, arguments + storeArguments)
+        command.environment = context.options.imageToolEnvironment
+        return command
+    }
+
     /// The version `reference` (`NAME` for the newest, or `NAME@CHANNEL`) selects, or nil
     /// when `kfc-image show` finds none.
     func version(of reference: String) throws -> String? {
-        let command = Command(path, ["show", reference, "--json"] + storeArguments)
+        let command = command(["show", reference, "--json"])
         let result = try command.result(logger: context.logger)
         guard result.status == 0 else {
             context.logger.debug(
@@ -111,18 +118,15 @@ struct ImageTool {
     /// Builds the recipe into the store, with the darksite when it exists.
     func build() throws {
         let darksite = context.config.darksite
-        var arguments = ["build", recipe] + storeArguments
+        var arguments = ["build", recipe]
         if FileSystem.isDirectory(darksite) { arguments += ["--darksite", darksite] }
         context.logger.info("building golden image", [("recipe", recipe)])
-        try Command(path, arguments).run(logger: context.logger)
+        try command(arguments).run(logger: context.logger)
     }
 
     /// Points the stable channel at `image@version`.
     func promote(image: String, version: String) throws {
-        try Command(
-            path,
-            ["promote", "\(image)@\(version)", GoldenImageStep.channel]
-                + storeArguments
-        ).run(logger: context.logger)
+        try command(["promote", "\(image)@\(version)", GoldenImageStep.channel])
+            .run(logger: context.logger)
     }
 }

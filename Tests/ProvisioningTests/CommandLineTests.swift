@@ -5,15 +5,20 @@ import Recipes
 import TestSupport
 import Testing
 
-/// The `kfc-provision` built beside the test bundle, when there is one.
+/// The kfc programs built beside the test bundle, when they are there.
 enum BuiltProgram {
-    static let path: String? = {
+    /// The build products folder, when it holds every command the executables step installs.
+    static let folder: String? = {
         let link = "/proc/self/exe"
         guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: link)
         else { return nil }
-        let path = (bundle as NSString).deletingLastPathComponent + "/kfc-provision"
-        return FileSystem.exists(path) ? path : nil
+        let folder = (bundle as NSString).deletingLastPathComponent
+        let complete = ExecutablesStep.commands.allSatisfy { FileSystem.exists("\(folder)/\($0)") }
+        return complete ? folder : nil
     }()
+
+    /// The built `kfc-provision`.
+    static var path: String? { folder.map { "\($0)/kfc-provision" } }
 }
 
 /// The built `kfc-provision` program and the postinstaller script around it.

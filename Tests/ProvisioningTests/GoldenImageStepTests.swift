@@ -81,7 +81,7 @@ struct GoldenImageStepTests {
         let commands = try calls(host).filter { !$0.hasPrefix("show") && $0 != "--help" }
         #expect(
             commands == [
-                "build \(host.folder)/tiny.yaml \(store) --darksite \(host.folder)",
+                "build \(host.folder)/tiny.yaml --darksite \(host.folder) \(store)",
                 "promote tiny@3.20.3-1 stable \(store)",
             ])
     }
