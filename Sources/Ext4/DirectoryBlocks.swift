@@ -19,6 +19,8 @@ struct DirectoryBlocks {
     let checksums: Bool
     /// Whether a directory of more than one block gets an htree (`dir_index`).
     let indexed: Bool
+    /// Whether entries carry a file type byte (`filetype`), `.` and `..` included.
+    let fileTypes: Bool
     /// The `dx_root_info` hash version (`EXT2_HASH_*` before the unsigned adjustment).
     let hashVersion: UInt8
     /// The major and minor hash of a name, as the kernel computes them for this image.
@@ -47,7 +49,7 @@ struct DirectoryBlocks {
         leafBlock([])
     }
 
-    private var dirType: UInt8 { 2 }
+    private var dirType: UInt8 { fileTypes ? EntryKind.directory.directoryEntryType : 0 }
 
     static func recordLength(nameLength: Int) -> Int { 8 + ((nameLength + 3) & ~3) }
 

@@ -183,7 +183,8 @@ struct MetadataWriter {
         let filesystem = self.filesystem
         return DirectoryBlocks(
             blockSize: Ext4Filesystem.blockSize, checksums: filesystem.features.checksums,
-            indexed: filesystem.features.directoryIndex, hashVersion: UInt8(EXT2_HASH_HALF_MD4),
+            indexed: filesystem.features.directoryIndex, fileTypes: filesystem.features.fileType,
+            hashVersion: UInt8(EXT2_HASH_HALF_MD4),
             hash: { try filesystem.directoryHash($0) })
     }
 
