@@ -66,8 +66,10 @@ extension DirectoryStore {
                 context, "the stream holds a \(header.kind) payload, which \(spec) cannot take")
         }
         return try withNameLock(manifest.name) {
-            guard try !publishedVersions(manifest.name).contains(manifest.version) else {
-                throw KFCError.failed(context, "the version exists already in \(spec)")
+            guard !FileSystem.exists(versionFolder(manifest.name, manifest.version)) else {
+                throw KFCError.failed(
+                    context, "the version exists already in \(spec) (if it is a leftover of "
+                        + "a failed receive, 'kfc-image gc' removes it)")
             }
             if let base = header.base, try !publishedVersions(manifest.name).contains(base) {
                 throw KFCError.notFound(

@@ -50,7 +50,8 @@ public final class DirectoryStore: Store {
         try Names.validate(name, as: "image name")
         try Names.validate(prefix, as: "version prefix")
         return try FileLock.withLock(lockPath(name)) {
-            var taken = try publishedVersions(name) + pendingVersions(name)
+            // Leftovers count as taken too, so a new version never meets one in images/.
+            var taken = try entries("\(root)/images/\(name)") + pendingVersions(name)
             // Another process may take a number between the listing and the mkdir, so a
             // taken folder only moves on to the next number.
             while true {
@@ -97,10 +98,13 @@ public final class DirectoryStore: Store {
             try stored.json(), to: "\(pending.path)/\(VersionLayout.manifest)", mode: 0o444)
         let final = versionFolder(pending.name, pending.version)
         try FileSystem.createDirectory("\(root)/images/\(pending.name)")
-        guard !FileSystem.exists(final) else {
-            throw KFCError.failed(final, "a version with this name exists already")
+        // Under the name lock no receive can take `final` between the check and the rename.
+        try withNameLock(pending.name) {
+            guard !FileSystem.exists(final) else {
+                throw KFCError.failed(final, "a version with this name exists already")
+            }
+            try volumes.seal(pending: pending.path, final: final)
         }
-        try volumes.seal(pending: pending.path, final: final)
         logger.info("version published", [("name", pending.name), ("version", pending.version)])
         return stored.absolute(in: final)
     }
@@ -145,7 +149,7 @@ public final class DirectoryStore: Store {
     func readManifest(_ name: String, _ version: String) throws -> VersionManifest {
         let folder = versionFolder(name, version)
         let path = "\(folder)/\(VersionLayout.manifest)"
-        guard FileSystem.exists(path) else {
+        guard FileSystem.isDirectory(folder), try volumes.isComplete(folder) else {
             throw KFCError.notFound("\(name)@\(version)", "no such version in \(spec)")
         }
         var manifest = try withContext("read \(path)") {
@@ -166,13 +170,10 @@ public final class DirectoryStore: Store {
         try entries("\(root)/images").filter { FileSystem.isDirectory("\(root)/images/\($0)") }
     }
 
-    /// The published versions of `name`: folders with a manifest under `images/NAME/`.
+    /// The published versions of `name`: complete version folders under `images/NAME/`.
     func publishedVersions(_ name: String) throws -> [String] {
         let folder = "\(root)/images/\(name)"
-        guard FileSystem.isDirectory(folder) else { return [] }
-        return try entries(folder).filter {
-            FileSystem.exists("\(folder)/\($0)/\(VersionLayout.manifest)")
-        }
+        return try entries(folder).filter { try volumes.isComplete("\(folder)/\($0)") }
     }
 
     /// The versions of `name` that pending builds or receives have taken.

@@ -40,11 +40,11 @@ public final class ZFSStore: Store {
         self.spec = "zfs:\(parent)\(suffix)"
         self.scratch = scratch ?? "/var/tmp/kfc/zfs-"
             + parent.replacingOccurrences(of: "/", with: "%")
-        try FileSystem.createDirectory(self.scratch)
         try withContext("open \(spec)") {
             guard zfs.exists(parent) else {
                 throw KFCError.notFound(parent, "no such dataset; create it with zfs create")
             }
+            try FileSystem.createDirectory(self.scratch)
             for child in ["golden", "clones", "tmp"] where !zfs.exists("\(parent)/\(child)") {
                 do {
                     try zfs.run(["create", "-p", "\(parent)/\(child)"])
