@@ -97,7 +97,6 @@ final class ArchiveContent {
         }
     }
 
-
     /// Joins runs that continue each other on disk and in the file, within the extent limit.
     static func merged(_ runs: [Extent]) -> [Extent] {
         var result: [Extent] = []

@@ -30,9 +30,11 @@ struct ArchiveTree {
         self.archive = archive
         self.epoch = epoch
         let time = Timestamp(seconds: epoch, nanoseconds: 0)
-        nodes.append(Node(entry: SourceEntry(
-            name: [], parent: 0, kind: .directory, permissions: 0o755, uid: 0, gid: 0,
-            accessTime: time, modificationTime: time, changeTime: time)))
+        nodes.append(
+            Node(
+                entry: SourceEntry(
+                    name: [], parent: 0, kind: .directory, permissions: 0o755, uid: 0, gid: 0,
+                    accessTime: time, modificationTime: time, changeTime: time)))
         let reader = try ArchiveReader(path: archive)
         var number = 0
         while let item = try reader.next() {
@@ -129,6 +131,8 @@ struct ArchiveTree {
         if entry.kind == .symlink { entry.size = Int64(entry.target.count) }
         entry.deviceMajor = item.deviceMajor
         entry.deviceMinor = item.deviceMinor
+        // NOTE: ArchiveEntry carries xattrs but not libarchive's ACL records, so POSIX
+        // ACLs stored as pax SCHILY.acl headers are not written to the image.
         entry.attributes = item.xattrs.map {
             ExtendedAttribute(name: Array($0.name.utf8), value: $0.value)
         }.sorted { $0.name.lexicographicallyPrecedes($1.name) }

@@ -137,7 +137,6 @@ final class ContentCopier {
         }
     }
 
-
     /// Checks that `info` of the open file still shows the size and modification time the
     /// scan recorded.
     private func expectUnchanged(_ info: stat, _ entry: SourceEntry, _ path: String) throws {

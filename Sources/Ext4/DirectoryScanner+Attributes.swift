@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 #if canImport(Glibc)
     import Glibc
@@ -23,8 +22,10 @@ extension DirectoryScanner {
             } catch {
                 logger.warning(
                     "skipping an extended attribute that cannot be read",
-                    [("path", display), ("name", String(decoding: name, as: UTF8.self)),
-                     ("error", "\(error)")])
+                    [
+                        ("path", display), ("name", String(decoding: name, as: UTF8.self)),
+                        ("error", "\(error)"),
+                    ])
             }
         }
         return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }

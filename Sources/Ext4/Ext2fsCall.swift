@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 /// The one gate for libext2fs return codes.
 enum Ext2fsCall {

@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 /// The superblock feature words, filled from mke2fs-style feature names.
 struct Ext4Features: Equatable {

@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 /// A run of blocks of one file: `length` blocks from logical block `logical` stored from
 /// physical block `physical`.
@@ -81,7 +80,8 @@ extension Ext4Filesystem {
             Ext4Filesystem.setInlineExtents(&inode, extents.count <= 4 ? extents : [])
         }
         try withSmallInode(&inode) { small in
-            try Ext2fsCall.check(ext2fs_iblk_set(handle, small, dataBlocks), "count blocks of \(what)")
+            try Ext2fsCall.check(
+                ext2fs_iblk_set(handle, small, dataBlocks), "count blocks of \(what)")
         }
         try writeInode(&inode, number: number, what: what)
         if extents.count > 4 { try insertExtents(extents, number: number, what: what) }

@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 /// An ext4 file system being created in an image file through libext2fs. It is the one
 /// owner of its `ext2_filsys` handle, which `deinit` frees unless `close()` did.

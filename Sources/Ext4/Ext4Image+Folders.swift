@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 #if canImport(Glibc)
     import Glibc
@@ -18,17 +17,20 @@ extension Ext4Image {
     func directoryEntries(_ number: UInt32, path: [UInt8]) throws -> [([UInt8], UInt32)] {
         let collected = Collected()
         let context = Unmanaged.passUnretained(collected).toOpaque()
-        let code = ext2fs_dir_iterate2(handle, number, 0, nil, { _, _, dirent, _, _, _, context in
-            // The callback runs inside ext2fs_dir_iterate2 while `collected` is alive.
-            guard let dirent, let context else { return 0 }
-            let box = Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue()
-            let length = Int(dirent.pointee.name_len & 0xff)
-            let name = Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(dirent) + 8, count: length))
-            if name != [0x2e], name != [0x2e, 0x2e] {
-                box.entries.append((name, dirent.pointee.inode))
-            }
-            return 0
-        }, context)
+        let code = ext2fs_dir_iterate2(
+            handle, number, 0, nil,
+            { _, _, dirent, _, _, _, context in
+                // The callback runs inside ext2fs_dir_iterate2 while `collected` is alive.
+                guard let dirent, let context else { return 0 }
+                let box = Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue()
+                let length = Int(dirent.pointee.name_len & 0xff)
+                let name = Array(
+                    UnsafeRawBufferPointer(start: UnsafeRawPointer(dirent) + 8, count: length))
+                if name != [0x2e], name != [0x2e, 0x2e] {
+                    box.entries.append((name, dirent.pointee.inode))
+                }
+                return 0
+            }, context)
         if code == errcode_t(EXT2_ET_NO_DIRECTORY) {
             throw KFCError.invalid(display(path), "is not a folder")
         }
@@ -47,13 +49,15 @@ extension Ext4Image {
         let collected = Collected()
         let context = Unmanaged.passUnretained(collected).toOpaque()
         try Ext2fsCall.check(
-            ext2fs_xattrs_iterate(xattrs, { name, _, _, context in
-                // The callback runs inside ext2fs_xattrs_iterate while `collected` is alive.
-                guard let name, let context else { return 0 }
-                Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue().names.append(
-                    String(cString: name))
-                return 0
-            }, context), "list xattrs of \(display(path))")
+            ext2fs_xattrs_iterate(
+                xattrs,
+                { name, _, _, context in
+                    // The callback runs inside ext2fs_xattrs_iterate while `collected` is alive.
+                    guard let name, let context else { return 0 }
+                    Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue().names.append(
+                        String(cString: name))
+                    return 0
+                }, context), "list xattrs of \(display(path))")
         var result: [(name: String, value: [UInt8])] = []
         for name in collected.names.sorted() {
             var value: UnsafeMutableRawPointer?

@@ -67,14 +67,17 @@ public enum Ext4Writer {
         try temporary.resize(to: bytes)
         logger.info(
             "writing the image",
-            [("image", image), ("size", ByteSize.format(bytes)),
-             ("inodes", "\(filesystem.inodeCount)"), ("entries", "\(tree.count)")])
+            [
+                ("image", image), ("size", ByteSize.format(bytes)),
+                ("inodes", "\(filesystem.inodeCount)"), ("entries", "\(tree.count)"),
+            ])
         try filesystem.reserveJournal()
 
         let hasher = options.uuid == nil ? Digest.Hasher(.sha256) : nil
         let (extents, dataBlocks) = try content(filesystem, temporary.fd, hasher)
         let identity = identity(options, settings, tree, hasher)
-        filesystem.setIdentity(label: settings.label, uuid: identity.uuid, hashSeed: identity.hashSeed)
+        filesystem.setIdentity(
+            label: settings.label, uuid: identity.uuid, hashSeed: identity.hashSeed)
         try filesystem.reserveSpecialInodes()
         try filesystem.addJournal()
 

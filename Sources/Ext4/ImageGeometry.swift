@@ -40,7 +40,9 @@ struct SpaceEstimate {
     /// when there is more than one, plus the htree root and interior nodes.
     static func directoryBlocks(nameLengths: [Int]) -> Int64 {
         let usable = blockSize - 12
-        let bytes = nameLengths.reduce(24) { $0 + Int64(DirectoryBlocks.recordLength(nameLength: $1)) }
+        let bytes = nameLengths.reduce(24) {
+            $0 + Int64(DirectoryBlocks.recordLength(nameLength: $1))
+        }
         if bytes <= usable { return 1 }
         let leaves = (bytes * 10 + usable * 9 - 1) / (usable * 9) + 1
         let nodes = leaves > 507 ? (leaves + 509) / 510 : 0

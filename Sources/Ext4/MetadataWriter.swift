@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 /// Writes the inodes, directories, symlinks and xattrs of a tree whose file content is
 /// already in the image (`ContentCopier`), after the UUID and checksum seed are set.
@@ -115,12 +114,16 @@ struct MetadataWriter {
             items: items, selfInode: numbers[index], parentInode: numbers[entry.parent])
         let links = 2 + subdirectories
         // With dir_nlink, a link count of 1 means "more than 65,000 subdirectories".
-        if links >= 65000, filesystem.features.directoryLinks { inode.i_links_count = 1 }
-        else { inode.i_links_count = UInt16(clamping: links) }
+        if links >= 65000, filesystem.features.directoryLinks {
+            inode.i_links_count = 1
+        } else {
+            inode.i_links_count = UInt16(clamping: links)
+        }
         if blocks.count > 1, filesystem.features.directoryIndex {
             inode.i_flags |= UInt32(EXT2_INDEX_FL)
         }
-        try writeDirectoryBlocks(blocks, number: numbers[index], inode: &inode, what: display(index))
+        try writeDirectoryBlocks(
+            blocks, number: numbers[index], inode: &inode, what: display(index))
     }
 
     /// Allocates the directory's blocks, writes its inode and then the blocks, whose

@@ -77,14 +77,16 @@ struct BadInputTests {
         #expect(try FileSystem.size(setup.image) == 200 << 20)
     }
 
-    @Test("invalid options", arguments: [
-        Ext4Options(epoch: 0),
-        Ext4Options(epoch: -5),
-        Ext4Options(label: "a label longer than sixteen bytes"),
-        Ext4Options(features: ["extent", "inline_data"]),
-        Ext4Options(features: ["has_journal", "64bit"]),
-        Ext4Options(size: .auto(headroomPercent: -1)),
-    ])
+    @Test(
+        "invalid options",
+        arguments: [
+            Ext4Options(epoch: 0),
+            Ext4Options(epoch: -5),
+            Ext4Options(label: "a label longer than sixteen bytes"),
+            Ext4Options(features: ["extent", "inline_data"]),
+            Ext4Options(features: ["has_journal", "64bit"]),
+            Ext4Options(size: .auto(headroomPercent: -1)),
+        ])
     func invalidOptions(options: Ext4Options) throws {
         let setup = try Setup()
         defer { try? FileSystem.remove(setup.folder) }

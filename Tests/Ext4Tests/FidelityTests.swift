@@ -9,7 +9,9 @@ struct FidelityTests {
     @Test(
         "every kind of entry survives the round trip",
         .enabled(if: TestEnvironment.isRoot, "needs root for owners, devices and mounting"),
-        .enabled(if: TestEnvironment.hasTools("e2fsck", "mount", "umount", "losetup"), "needs e2fsprogs and util-linux"))
+        .enabled(
+            if: TestEnvironment.hasTools("e2fsck", "mount", "umount", "losetup"),
+            "needs e2fsprogs and util-linux"))
     func everyKind() throws {
         let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-fidelity")
         defer { try? FileSystem.remove(folder) }
@@ -30,13 +32,16 @@ struct FidelityTests {
         "the Alpine minirootfs survives the round trip from a folder and from the archive",
         .enabled(if: TestEnvironment.isRoot, "needs root to unpack owners and to mount"),
         .enabled(if: TestEnvironment.hasFixtures, "needs the fixture folder"),
-        .enabled(if: TestEnvironment.hasTools("e2fsck", "mount", "tar"), "needs e2fsprogs, mount, tar"))
+        .enabled(
+            if: TestEnvironment.hasTools("e2fsck", "mount", "tar"), "needs e2fsprogs, mount, tar"))
     func alpine() throws {
         let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-alpine")
         defer { try? FileSystem.remove(folder) }
         let source = folder + "/tree"
         try FileSystem.createDirectory(source)
-        try Command("tar", ["-xpzf", TestEnvironment.alpineTarball, "-C", source, "--numeric-owner"]).run()
+        try Command(
+            "tar", ["-xpzf", TestEnvironment.alpineTarball, "-C", source, "--numeric-owner"]
+        ).run()
         let expected = try TreeSnapshot(root: source)
         // The archive's newest time, so no time is clamped.
         let epoch: Int64 = 1_800_000_000
@@ -68,8 +73,12 @@ func expectMountedImage(
     var actual = try TreeSnapshot(root: mount.point)
     var wanted = expected
     if !compareAccessTimes {
-        for key in actual.entries.keys { actual.entries[key]?.access = .init(seconds: 0, nanoseconds: 0) }
-        for key in wanted.entries.keys { wanted.entries[key]?.access = .init(seconds: 0, nanoseconds: 0) }
+        for key in actual.entries.keys {
+            actual.entries[key]?.access = .init(seconds: 0, nanoseconds: 0)
+        }
+        for key in wanted.entries.keys {
+            wanted.entries[key]?.access = .init(seconds: 0, nanoseconds: 0)
+        }
     }
     expectSameTree(wanted, actual, epoch: epoch)
 }

@@ -28,11 +28,14 @@ enum FidelityTree {
         try tree.file("empty")
         try tree.file("small", Array("hello, ext4\n".utf8))
         var random = SystemRandomNumberGenerator()
-        try tree.file("random-1M", (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) })
+        try tree.file(
+            "random-1M", (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) })
         try tree.sparseFile(
             "sparse", size: 64 << 20,
-            pieces: [(0, Array("start".utf8)), (20 << 20, Array("middle".utf8)),
-                     ((64 << 20) - 3, Array("end".utf8))])
+            pieces: [
+                (0, Array("start".utf8)), (20 << 20, Array("middle".utf8)),
+                ((64 << 20) - 3, Array("end".utf8)),
+            ])
         // 300 separate data blocks give more extents than fit in the inode.
         let pieces = (0..<300).map { (Int64($0) * 3 * 4096, Array("piece \($0)".utf8)) }
         try tree.sparseFile("fragmented", size: 300 * 3 * 4096, pieces: pieces)
@@ -62,7 +65,8 @@ enum FidelityTree {
     private static func links(_ tree: TreeBuilder) throws {
         try tree.directory("links")
         try tree.symlink(Array("links/fast".utf8), to: Array("../small".utf8))
-        try tree.symlink(Array("links/slow".utf8), to: [UInt8](repeating: UInt8(ascii: "s"), count: 4095))
+        try tree.symlink(
+            Array("links/slow".utf8), to: [UInt8](repeating: UInt8(ascii: "s"), count: 4095))
         try tree.symlink(Array("links/dangling".utf8), to: Array("no/such/file".utf8))
         try tree.symlink(Array("links/absolute".utf8), to: Array("/etc/passwd".utf8))
         try tree.file("links/original", Array("linked content".utf8))
@@ -87,8 +91,10 @@ enum FidelityTree {
         try tree.attribute(path, "trusted.secret", [0, 1, 2, 0])
         let capability: [UInt8] = [0, 0, 0, 2, 0, 0x20, 0, 0] + [UInt8](repeating: 0, count: 12)
         try tree.attribute(path, "security.capability", capability)
-        let acl = posixACL([(1, 6, 0xffff_ffff), (2, 4, 1000), (4, 4, 0xffff_ffff),
-                            (0x10, 4, 0xffff_ffff), (0x20, 4, 0xffff_ffff)])
+        let acl = posixACL([
+            (1, 6, 0xffff_ffff), (2, 4, 1000), (4, 4, 0xffff_ffff),
+            (0x10, 4, 0xffff_ffff), (0x20, 4, 0xffff_ffff),
+        ])
         try tree.attribute(path, "system.posix_acl_access", acl)
         try tree.attribute(Array("names".utf8), "system.posix_acl_default", acl)
         try tree.attribute(Array("names".utf8), "user.on-a-folder", Array("yes".utf8))
@@ -131,11 +137,15 @@ enum FidelityTree {
             let full = relative.isEmpty ? Array(root.utf8) : tree.path(relative)
             var both = [
                 timespec(tv_sec: bases[index % 4] + index, tv_nsec: (index * 7919) % 1_000_000_000),
-                timespec(tv_sec: bases[(index + 1) % 4] + index, tv_nsec: (index * 104729) % 1_000_000_000),
+                timespec(
+                    tv_sec: bases[(index + 1) % 4] + index,
+                    tv_nsec: (index * 104729) % 1_000_000_000),
             ]
-            try tree.call("utimensat", TreeSnapshot.withPath(full) {
-                utimensat(AT_FDCWD, $0, &both, AT_SYMLINK_NOFOLLOW)
-            })
+            try tree.call(
+                "utimensat",
+                TreeSnapshot.withPath(full) {
+                    utimensat(AT_FDCWD, $0, &both, AT_SYMLINK_NOFOLLOW)
+                })
         }
     }
 }

@@ -84,4 +84,29 @@ struct ReproducibilityTests {
         #expect(image.uuid == uuid)
         #expect(image.label == "given")
     }
+
+    @Test(
+        "same archive gives identical images",
+        .enabled(if: TestEnvironment.hasFixtures, "needs the fixture folder"))
+    func identicalArchiveImages() throws {
+        let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-archive")
+        defer { try? FileSystem.remove(folder) }
+        let options = Ext4Options(epoch: 1_800_000_000)
+        var digests: [Digest] = []
+        for name in ["one", "two"] {
+            let image = "\(folder)/\(name).ext4"
+            _ = try Ext4Writer.write(
+                archive: TestEnvironment.alpineTarball, to: image, options: options,
+                logger: .silent)
+            digests.append(try Digest.ofFile(image))
+        }
+        #expect(digests[0] == digests[1])
+        let reader = try Ext4Image(path: "\(folder)/one.ext4")
+        let inittab = try reader.read("/etc/inittab")
+        #expect(String(decoding: inittab, as: UTF8.self).contains("::sysinit:"))
+        let shadow = try reader.stat("/etc/shadow")
+        #expect(shadow.permissions == 0o640)
+        #expect(shadow.gid == 42)
+        #expect(try reader.readlink("/bin/sh") == Array("/bin/busybox".utf8))
+    }
 }

@@ -1,7 +1,6 @@
+internal import CExt2fs
 import Foundation
 import KFCCore
-
-internal import CExt2fs
 
 #if canImport(Glibc)
     import Glibc
@@ -58,7 +57,9 @@ struct TreeBuilder {
         defer { close(fd) }
         try call("truncate", ftruncate(fd, off_t(size)))
         for (offset, bytes) in pieces {
-            let count = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            let count = bytes.withUnsafeBytes {
+                pwrite(fd, $0.baseAddress, $0.count, off_t(offset))
+            }
             guard count == bytes.count else { throw KFCError.failed("pwrite", "short write") }
         }
     }
@@ -67,7 +68,9 @@ struct TreeBuilder {
         let full = path(relative)
         try call(
             "symlink",
-            TreeSnapshot.withPath(target) { t in TreeSnapshot.withPath(full) { Glibc.symlink(t, $0) } })
+            TreeSnapshot.withPath(target) { t in
+                TreeSnapshot.withPath(full) { Glibc.symlink(t, $0) }
+            })
     }
 
     func hardLink(_ relative: String, to existing: String) throws {
@@ -82,11 +85,14 @@ struct TreeBuilder {
     }
 
     func node(_ relative: String, mode: mode_t, major: UInt32 = 0, minor: UInt32 = 0) throws {
-        let device = (UInt64(major & 0xfff) << 8) | (UInt64(major & ~0xfff) << 32)
+        let device =
+            (UInt64(major & 0xfff) << 8) | (UInt64(major & ~0xfff) << 32)
             | UInt64(minor & 0xff) | (UInt64(minor & ~0xff) << 12)
-        try call("mknod", TreeSnapshot.withPath(path(Array(relative.utf8))) {
-            mknod($0, mode, dev_t(device))
-        })
+        try call(
+            "mknod",
+            TreeSnapshot.withPath(path(Array(relative.utf8))) {
+                mknod($0, mode, dev_t(device))
+            })
     }
 
     func socket(_ relative: String) throws {
@@ -121,9 +127,11 @@ struct TreeBuilder {
             timespec(tv_sec: seconds, tv_nsec: nanoseconds),
             timespec(tv_sec: seconds, tv_nsec: nanoseconds),
         ]
-        try call("utimensat", TreeSnapshot.withPath(path(relative)) {
-            utimensat(AT_FDCWD, $0, &both, AT_SYMLINK_NOFOLLOW)
-        })
+        try call(
+            "utimensat",
+            TreeSnapshot.withPath(path(relative)) {
+                utimensat(AT_FDCWD, $0, &both, AT_SYMLINK_NOFOLLOW)
+            })
     }
 
     func chmodPath(_ relative: [UInt8], _ mode: mode_t) throws {

@@ -7,7 +7,8 @@ func expectSameTree(_ source: TreeSnapshot, _ image: TreeSnapshot, epoch: Int64)
     var extra = Set(image.entries.keys).subtracting(source.entries.keys)
     extra.remove(Array("/lost+found".utf8))
     #expect(extra.isEmpty, "image has entries the source lacks: \(names(extra))")
-    for (path, expected) in source.entries.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+    for (path, expected) in source.entries.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) })
+    {
         let shown = path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)
         guard let actual = image.entries[path] else {
             Issue.record("missing in the image: \(shown)")
