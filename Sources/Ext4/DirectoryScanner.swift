@@ -43,6 +43,9 @@ struct DirectoryScanner {
 
     /// Appends the children of directory `index` (open as `fd`), then descends into the
     /// subdirectories in name order.
+    ///
+    /// NOTE: one descriptor stays open per level, so a tree nested deeper than the process's
+    /// descriptor limit (often 1024) fails with EMFILE.
     private mutating func scanDirectory(fd: Int32, index: Int) throws {
         let names = try DirectoryScanner.names(in: fd, path: display(index))
         var children: [Int] = []
