@@ -48,12 +48,35 @@ struct ZFS: Sendable {
         (try? Command("zfs", ["list", "-H", "-o", "name", name]).result().status) == 0
     }
 
-    /// The locally set properties of `name` and everything below it, by dataset name.
+    /// The names of the filesystems `name` and those below it down to `depth` levels;
+    /// nil when `name` does not exist.
+    func names(_ name: String, depth: Int) throws -> [String]? {
+        let result = try Command("zfs", ["list", "-H", "-o", "name", "-t", "filesystem", "-r",
+            "-d", "\(depth)", name]).result(logger: logger)
+        guard result.status == 0 else {
+            if result.errorText.contains("does not exist") { return nil }
+            throw KFCError.failed("zfs list \(name)", Command.tail(result.errorOutput).last
+                ?? "exited with status \(result.status)")
+        }
+        return result.outputText.split(separator: "\n").map(String.init)
+    }
+
+    /// The locally set properties of `name` and everything below it, by dataset name;
+    /// empty when `name` does not exist.
     func localProperties(_ name: String) throws -> [String: [String: String]] {
         var result: [String: [String: String]] = [:]
-        guard exists(name) else { return result }
-        for row in try rows(["get", "-H", "-p", "-r", "-s", "local", "-o",
-            "name,property,value", "all", name]) where row.count >= 3
+        let command = Command("zfs", ["get", "-H", "-p", "-r", "-s", "local", "-o",
+            "name,property,value", "all", name])
+        let output = try command.result(logger: logger)
+        guard output.status == 0 else {
+            if output.errorText.contains("does not exist") { return result }
+            throw KFCError.failed(command.commandLine, Command.tail(output.errorOutput).last
+                ?? "exited with status \(output.status)")
+        }
+        let lines = output.outputText.split(separator: "\n").map {
+            $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+        }
+        for row in lines where row.count >= 3
         {
             result[row[0], default: [:]][row[1]] = row[2...].joined(separator: "\t")
         }

@@ -15,8 +15,8 @@ struct ZFSCatalog {
 
     /// Reads everything under `scope`; an absent scope gives an empty catalog.
     init(scope: String, zfs: ZFS) throws {
-        guard zfs.exists(scope) else { return }
         properties = try zfs.localProperties(scope)
+        guard !properties.isEmpty || zfs.exists(scope) else { return }
         for row in try zfs.rows(["list", "-H", "-t", "filesystem", "-o",
             "name,mountpoint,mounted", "-r", scope]) where row.count == 3
         {

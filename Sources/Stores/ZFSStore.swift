@@ -41,11 +41,14 @@ public final class ZFSStore: Store {
         self.scratch = scratch ?? "/var/tmp/kfc/zfs-"
             + parent.replacingOccurrences(of: "/", with: "%")
         try withContext("open \(spec)") {
-            guard zfs.exists(parent) else {
+            // One listing checks the parent and its children: every zfs command costs a
+            // process start.
+            guard let existing = try zfs.names(parent, depth: 1) else {
                 throw KFCError.notFound(parent, "no such dataset; create it with zfs create")
             }
             try FileSystem.createDirectory(self.scratch)
-            for child in ["golden", "clones", "tmp"] where !zfs.exists("\(parent)/\(child)") {
+            for child in ["golden", "clones", "tmp"]
+            where !existing.contains("\(parent)/\(child)") {
                 do {
                     try zfs.run(["create", "-p", "\(parent)/\(child)"])
                 } catch where zfs.exists("\(parent)/\(child)") {
