@@ -5,7 +5,8 @@ import KFCCore
     import Glibc
 #endif
 
-/// A file whose whole content and mode provisioning owns; it is rewritten when either differs.
+/// A file whose whole content and mode provisioning owns: rewritten when its content differs,
+/// chmod-ed when only its mode does.
 struct ManagedFile {
     /// The path on the provisioned host.
     var path: String
