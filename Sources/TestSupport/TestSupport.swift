@@ -50,3 +50,13 @@ public enum TestEnvironment {
         try FileSystem.makeTemporaryDirectory(prefix: prefix)
     }
 }
+
+extension TestEnvironment {
+    /// The path of the package's executable `name`, built beside the test bundle, when it
+    /// exists.
+    public static func executable(_ name: String) -> String? {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let path = folder.appendingPathComponent(name).path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }
+}

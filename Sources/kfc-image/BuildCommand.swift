@@ -61,9 +61,7 @@ enum BuildCommand {
         let request = BuildRequest(
             recipePath: path, darksite: darksite, kernelOverride: kernel, cacheDirectory: cache,
             epoch: epoch, stepTimeout: timeout)
-        let manifest = try withContext("build \(recipe)") {
-            try ImageBuilder(store: store, logger: logger).build(request)
-        }
+        let manifest = try ImageBuilder(store: store, logger: logger).build(request)
         if json {
             StandardOutput.line(String(decoding: try manifest.json(), as: UTF8.self))
         } else {

@@ -1,4 +1,4 @@
 import KFCCore
 
 /// The subcommands that run the build pipeline.
-let buildCommands: [Subcommand] = [BuildCommand.subcommand]
+let buildCommands: [Subcommand] = [BuildCommand.subcommand, RebuildCommand.subcommand]

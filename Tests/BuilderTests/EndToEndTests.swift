@@ -106,3 +106,37 @@ struct EndToEndTests {
         #expect(try Digest.ofFile(manifest.image.path).hex == manifest.image.sha256)
     }
 }
+
+@Suite(
+    "Rebuild",
+    .enabled(if: TestEnvironment.isRoot && TestEnvironment.hasFixtures,
+        "needs root (chroot, namespaces) and the fixtures"))
+struct RebuildTests {
+    @Test("version rebuilds to the same digest")
+    func rebuildMatches() throws {
+        let fixture = try BuildFixture()
+        defer { fixture.remove() }
+        let manifest = try fixture.build(try fixture.minimalRecipe())
+        let result = try ImageBuilder.rebuild(
+            manifest, darksite: TestEnvironment.fixtures, cacheDirectory: fixture.cache,
+            logger: .silent)
+        #expect(result.matches)
+        #expect(result.actual == manifest.image.sha256)
+    }
+
+    @Test("changed recipe is refused instead of rebuilt")
+    func changedRecipe() throws {
+        let fixture = try BuildFixture()
+        defer { fixture.remove() }
+        let recipe = try fixture.minimalRecipe()
+        let manifest = try fixture.build(recipe)
+        _ = try fixture.minimalRecipe { $0 + "\n# edited\n" }
+        #expect {
+            try ImageBuilder.rebuild(
+                manifest, darksite: TestEnvironment.fixtures, cacheDirectory: fixture.cache,
+                logger: .silent)
+        } throws: { error in
+            "\(error)".contains("changed since the build")
+        }
+    }
+}
