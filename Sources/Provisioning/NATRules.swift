@@ -17,8 +17,8 @@ public struct NFTablesRuleset: Sendable, Equatable {
 
     /// The table as `nft list table ip kfc` prints it (nftables 1.0.6), so the loaded table
     /// can be compared with it.
-    // NOTE: nftables runs every base chain on a hook, so a drop in another table (a forward
-    // policy of drop set by another firewall) still drops microVM traffic that this accepts.
+    // NOTE: a packet passes every base chain on its hook (nftables wiki, "Configuring
+    // chains"), so a forward drop in another firewall's table still drops what this accepts.
     public var table: String {
         """
         table ip kfc {
