@@ -3,7 +3,7 @@ import KFCCore
 
 internal import CArchive
 
-/// Reads an archive (tar, cpio, zip…, compressed with any filter libarchive knows) entry by
+/// Reads an archive (tar, cpio, zip…, compressed with any filter libarchive supports) entry by
 /// entry, without unpacking it.
 public final class ArchiveReader {
     /// The archive's path, for messages.
@@ -30,7 +30,7 @@ public final class ArchiveReader {
 
     deinit { archive_read_free(handle) }
 
-    /// The next entry, or nil at the end. Data of the previous entry not read is skipped.
+    /// Returns the next entry, or nil at the end. Data of the previous entry not read is skipped.
     public func next() throws -> ArchiveEntry? {
         var entry: OpaquePointer?
         let status = archive_read_next_header(handle, &entry)
@@ -51,7 +51,7 @@ public final class ArchiveReader {
         return count
     }
 
-    /// The next block of the current entry's data with its offset, so holes of sparse files
+    /// Returns the next block of the current entry's data with its offset, so holes of sparse files
     /// can be kept; nil at the entry's end.
     public func readBlock() throws -> (offset: Int64, bytes: UnsafeRawBufferPointer)? {
         var pointer: UnsafeRawPointer?
@@ -65,7 +65,7 @@ public final class ArchiveReader {
         return (offset, UnsafeRawBufferPointer(start: pointer, count: size))
     }
 
-    /// The libarchive error text of `handle`.
+    /// Returns the libarchive error text of `handle`.
     static func message(_ handle: OpaquePointer) -> String {
         archive_error_string(handle).map { String(cString: $0) } ?? "unknown libarchive error"
     }
@@ -73,16 +73,16 @@ public final class ArchiveReader {
     static func describe(_ entry: OpaquePointer, archive: String) throws -> ArchiveEntry {
         let rawPath = bytes(archive_entry_pathname(entry))
         guard let path = EntryPath.normalize(rawPath) else {
-            let shown = String(decoding: rawPath, as: UTF8.self)
-            throw KFCError.invalid("unpack \(archive)", "entry '\(shown)' leaves the root")
+            let printable = String(decoding: rawPath, as: UTF8.self)
+            throw KFCError.invalid("unpack \(archive)", "entry '\(printable)' leaves the root")
         }
         var hardlink: [UInt8]?
         if let target = archive_entry_hardlink(entry) {
             let raw = bytes(target)
             guard let normalized = EntryPath.normalize(raw), !normalized.isEmpty else {
-                let shown = String(decoding: raw, as: UTF8.self)
+                let printable = String(decoding: raw, as: UTF8.self)
                 throw KFCError.invalid(
-                    "unpack \(archive)", "hard link target '\(shown)' leaves the root")
+                    "unpack \(archive)", "hard link target '\(printable)' leaves the root")
             }
             hardlink = normalized
         }

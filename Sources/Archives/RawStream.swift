@@ -31,7 +31,7 @@ public enum RawStream {
         }
     }
 
-    /// The name of the outermost compression filter of `data`, such as `gzip` or `zstd`.
+    /// Returns the name of the outermost compression filter of `data`, such as `gzip` or `zstd`.
     public static func filterName(_ data: Data) -> String? {
         guard let handle = archive_read_new() else { return nil }
         defer { archive_read_free(handle) }

@@ -7,7 +7,7 @@ internal import CArchive
     import Glibc
 #endif
 
-/// What an unpack wrote.
+/// The counts and times of one unpack.
 public struct UnpackSummary: Sendable {
     /// The number of entries written.
     public var entries: Int
@@ -29,7 +29,7 @@ public enum Unpacker {
 
     /// Unpacks `archive` into `destination`, which must be an existing folder.
     ///
-    /// Entry names are checked before libarchive sees them: a name or hard link target
+    /// Entry names are checked before libarchive gets them: a name or hard link target
     /// with a `..` component is an error, and a leading `/` is dropped. On failure the
     /// entries written so far stay; the caller owns and removes the folder.
     ///
@@ -116,7 +116,7 @@ public enum Unpacker {
         }
     }
 
-    /// The real path of `destination`, so no symlink above the root is ever in play.
+    /// Resolves `destination` to its real path, so no symlink above the root is in play.
     private static func resolvedRoot(_ destination: String) throws -> String {
         guard let resolved = realpath(destination, nil) else {
             throw SystemCall.error("unpack into \(destination)", errno: errno)

@@ -2,7 +2,7 @@ import Foundation
 import KFCCore
 import Stores
 
-/// What `kfc-image build` was asked to do.
+/// The inputs and options of one `kfc-image build`.
 public struct BuildRequest: Sendable {
     /// The recipe file.
     public var recipePath: String
@@ -15,7 +15,7 @@ public struct BuildRequest: Sendable {
     /// The time every image timestamp is set from; nil means the recipe's, else
     /// SOURCE_DATE_EPOCH, else the newest time in the source archive.
     public var epoch: Int64?
-    /// The longest a setup step may run, in seconds.
+    /// The maximum run time of one setup step, in seconds.
     public var stepTimeout: Double?
 
     /// Creates a request for `recipePath` with the defaults.

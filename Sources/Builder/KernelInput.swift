@@ -14,7 +14,7 @@ struct KernelInput {
 }
 
 extension ImageBuilder {
-    /// The kernel of `--kernel FILE` (its digest computed) or of the recipe (its digest
+    /// Fetches the kernel of `--kernel FILE` (its digest computed) or of the recipe (its digest
     /// checked), rejected unless it is an x86_64 ELF kernel without problems.
     func fetchKernel(_ recipe: Recipe, _ request: BuildRequest, _ fetcher: Fetcher) throws
         -> KernelInput?

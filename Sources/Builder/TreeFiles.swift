@@ -11,7 +11,7 @@ import Recipes
 /// A symlink in the tree is followed as the guest would follow it, with `/` meaning the
 /// tree's root and `..` stopping there, so an added file never lands on the host.
 enum TreeFiles {
-    /// The most symlinks followed while resolving one path, as the kernel's limit.
+    /// The maximum number of symlinks followed while resolving one path, as in the kernel.
     static let maxSymlinks = 40
 
     /// Adds every file of `recipe` to the tree at `root`.
@@ -70,8 +70,8 @@ enum TreeFiles {
         try SystemCall.retrying("chmod \(target)") { fchmod(fd, mode_t(mode)) }
     }
 
-    /// The host path of the folder `path` names inside the tree at `root`, following
-    /// symlinks within the tree; missing folders are created with mode 0755 when asked.
+    /// Resolves the folder `path` inside the tree at `root` to a host path, following
+    /// symlinks within the tree. Missing folders are created with mode 0755 when asked.
     static func resolveInside(root: String, path: String, createMissing: Bool) throws -> String {
         var pending = path.split(separator: "/").map(String.init)
         var resolved: [String] = []
@@ -129,7 +129,7 @@ struct Accounts {
         }
     }
 
-    /// The ids of `owner`: `USER`, `USER:GROUP` or numbers.
+    /// Returns the ids of `owner`: `USER`, `USER:GROUP` or numbers.
     func resolve(_ owner: String) throws -> (uid: UInt32, gid: UInt32) {
         let parts = owner.split(separator: ":", maxSplits: 1).map(String.init)
         guard let userPart = parts.first else { throw KFCError.invalid(owner, "empty owner") }

@@ -6,7 +6,7 @@ import KFCCore
 /// Each step runs under `unshare` in new mount, PID, UTS and IPC namespaces (and a network
 /// namespace unless the step needs the network). Its /proc, /sys, /dev and resolv.conf
 /// mounts exist only in that mount namespace, so they vanish with the step's last process
-/// however it ends, and the host never sees them in the tree.
+/// however it ends, and the host never finds them in the tree.
 public enum ChrootRunner {
     /// The environment of a step: nothing from the host but these.
     static let stepEnvironment = [

@@ -7,7 +7,7 @@ public struct SetupStep: Sendable {
     public var name: String
     /// The shell script, run with the tree's /bin/sh.
     public var script: String
-    /// Whether the step gets the host's network and resolv.conf; without it, the step runs
+    /// Whether the step gets the host's network and resolv.conf. Without it, the step runs
     /// in a network namespace of its own with only a loopback device.
     public var network: Bool
 
@@ -18,7 +18,7 @@ public struct SetupStep: Sendable {
         self.network = network
     }
 
-    /// The step that installs `packages` with apk.
+    /// Makes the step that installs `packages` with apk.
     public static func packages(_ packages: [String]) -> SetupStep {
         let quoted = packages.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let script = "set -eu\napk add --no-cache --no-progress -- \(quoted.joined(separator: " "))\n"
