@@ -5,15 +5,17 @@
 #
 # Trees: the Alpine 3.20.3 minirootfs (from the fixture folder, $KFC_FIXTURES or
 # ../shared/fixtures beside the package) and a generated tree of 50,000 files and about
-# 1 GiB (make-tree.py). For each tree, kfc-image writes an automatically sized image first;
-# mke2fs then writes the same tree into an image of exactly that block and inode count with
-# the same feature list and UUID, with its fastest options (lazy inode table and journal
-# initialisation, no discard) and without reading /etc/mke2fs.conf. Each tool runs RUNS
-# times (default 3), alternating; the median wall time and the largest peak RSS (GNU time)
-# are printed, then the ratio kfc/mke2fs. kfc_derived_s is kfc-image without --uuid, which
-# also hashes all content to derive the UUID. Both images are checked with `e2fsck -fn`.
-# The last line is the median start-up time of `kfc-image --help`, which every kfc_s
-# includes: the executable links libcurl, libarchive, libyaml and Foundation.
+# 1 GiB (make-tree.py). For each tree, kfc-image first writes an automatically sized image.
+# mke2fs then writes the same tree into an image with exactly that block and inode count,
+# the same feature list and UUID, its fastest options (lazy inode table and journal
+# initialisation, no discard) and no /etc/mke2fs.conf.
+#
+# Each tool runs RUNS times (default 3), alternating. The script prints the median wall
+# time, the largest peak RSS (GNU time) and the ratio kfc/mke2fs. kfc_derived_s is
+# kfc-image without --uuid, which also hashes all content to derive the UUID. Both images
+# are checked with `e2fsck -fn`. The last line is the median start-up time of
+# `kfc-image --help`, which every kfc_s includes because the executable links libcurl,
+# libarchive, libyaml and Foundation.
 #
 # Needs: root (to unpack the Alpine tree with its owners), swift, python3, e2fsprogs and
 # GNU time (`apt-get install time`).
@@ -48,8 +50,8 @@ mkdir "$work/alpine" "$work/generated"
 tar -xpzf "$alpine" -C "$work/alpine" --numeric-owner
 python3 "$here/make-tree.py" "$work/generated" 50000 1024
 
-# Runs "$@" under GNU time; prints "SECONDS KILOBYTES": the wall time from `date` in
-# nanoseconds (GNU time rounds to 10 ms) and the peak RSS from GNU time.
+# Runs "$@" under GNU time and prints "SECONDS KILOBYTES". The wall time comes from `date`
+# in nanoseconds because GNU time rounds to 10 ms, and the peak RSS from GNU time.
 measure() {
     local start end
     start=$(date +%s%N)
