@@ -29,6 +29,32 @@ struct Ext4Features: Equatable {
         ("metadata_csum", .readOnlyCompat, UInt32(EXT4_FEATURE_RO_COMPAT_METADATA_CSUM)),
     ]
 
+    /// Features that images made elsewhere may have and the reader names, but this writer
+    /// cannot produce.
+    static let readable: [(name: String, word: Word, mask: UInt32)] = [
+        ("resize_inode", .compat, UInt32(EXT2_FEATURE_COMPAT_RESIZE_INODE)),
+        ("sparse_super2", .compat, UInt32(EXT4_FEATURE_COMPAT_SPARSE_SUPER2)),
+        ("fast_commit", .compat, UInt32(EXT4_FEATURE_COMPAT_FAST_COMMIT)),
+        ("stable_inodes", .compat, UInt32(EXT4_FEATURE_COMPAT_STABLE_INODES)),
+        ("orphan_file", .compat, UInt32(EXT4_FEATURE_COMPAT_ORPHAN_FILE)),
+        ("needs_recovery", .incompat, UInt32(EXT3_FEATURE_INCOMPAT_RECOVER)),
+        ("journal_dev", .incompat, UInt32(EXT3_FEATURE_INCOMPAT_JOURNAL_DEV)),
+        ("meta_bg", .incompat, UInt32(EXT2_FEATURE_INCOMPAT_META_BG)),
+        ("mmp", .incompat, UInt32(EXT4_FEATURE_INCOMPAT_MMP)),
+        ("ea_inode", .incompat, UInt32(EXT4_FEATURE_INCOMPAT_EA_INODE)),
+        ("metadata_csum_seed", .incompat, UInt32(EXT4_FEATURE_INCOMPAT_CSUM_SEED)),
+        ("large_dir", .incompat, UInt32(EXT4_FEATURE_INCOMPAT_LARGEDIR)),
+        ("inline_data", .incompat, UInt32(EXT4_FEATURE_INCOMPAT_INLINE_DATA)),
+        ("encrypt", .incompat, UInt32(EXT4_FEATURE_INCOMPAT_ENCRYPT)),
+        ("casefold", .incompat, UInt32(EXT4_FEATURE_INCOMPAT_CASEFOLD)),
+        ("uninit_bg", .readOnlyCompat, UInt32(EXT4_FEATURE_RO_COMPAT_GDT_CSUM)),
+        ("quota", .readOnlyCompat, UInt32(EXT4_FEATURE_RO_COMPAT_QUOTA)),
+        ("bigalloc", .readOnlyCompat, UInt32(EXT4_FEATURE_RO_COMPAT_BIGALLOC)),
+        ("project", .readOnlyCompat, UInt32(EXT4_FEATURE_RO_COMPAT_PROJECT)),
+        ("verity", .readOnlyCompat, UInt32(EXT4_FEATURE_RO_COMPAT_VERITY)),
+        ("orphan_present", .readOnlyCompat, UInt32(EXT4_FEATURE_RO_COMPAT_ORPHAN_PRESENT)),
+    ]
+
     /// Parses `names`; `extents` is accepted as another spelling of `extent`.
     init(names: [String]) throws {
         for raw in names {
@@ -76,7 +102,8 @@ struct Ext4Features: Equatable {
 
     /// The names of the features that are on, known ones by name and others as hex bits.
     var names: [String] {
-        var result = Ext4Features.known.filter { has($0.word, $0.mask) }.map(\.name)
+        let named = Ext4Features.known + Ext4Features.readable
+        var result = named.filter { has($0.word, $0.mask) }.map(\.name)
         let knownCompat = Ext4Features.mask(of: .compat)
         let knownIncompat = Ext4Features.mask(of: .incompat)
         let knownReadOnly = Ext4Features.mask(of: .readOnlyCompat)
@@ -91,7 +118,7 @@ struct Ext4Features: Equatable {
     }
 
     private static func mask(of word: Word) -> UInt32 {
-        known.filter { $0.word == word }.reduce(0) { $0 | $1.mask }
+        (known + readable).filter { $0.word == word }.reduce(0) { $0 | $1.mask }
     }
 
     private func hex(_ word: String, _ bits: UInt32) -> String {

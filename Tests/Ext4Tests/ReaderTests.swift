@@ -78,4 +78,30 @@ struct ReaderTests {
         #expect(throws: KFCError.self) { try image.readlink("/etc/hostname") }
         #expect(throws: KFCError.self) { try Ext4Image(path: folder + "/tree/etc/hostname") }
     }
+
+    @Test(
+        "reads an image that mke2fs made",
+        .enabled(if: TestEnvironment.hasTools("mke2fs"), "needs mke2fs"))
+    func mke2fsImage() throws {
+        let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-reader-mke2fs")
+        defer { try? FileSystem.remove(folder) }
+        let source = folder + "/tree"
+        try FileSystem.createDirectory(source)
+        let tree = TreeBuilder(root: source)
+        try tree.directory("etc")
+        try tree.file("etc/motd", Array("welcome\n".utf8))
+        for index in 0..<500 { try tree.file("etc/entry-\(index)") }
+        try tree.symlink(Array("motd".utf8), to: Array("etc/motd".utf8))
+        let image = folder + "/mke2fs.ext4"
+        try Command(
+            "mke2fs", ["-q", "-F", "-t", "ext4", "-d", source, image, "16M"]
+        ).run()
+
+        let reader = try Ext4Image(path: image)
+        #expect(try reader.read("/motd") == Data("welcome\n".utf8))
+        #expect(try reader.list("/etc").count == 501)
+        #expect(try reader.readlink("/motd") == Array("etc/motd".utf8))
+        #expect(reader.features.contains("extent"))
+        #expect(reader.features.allSatisfy { !$0.contains("0x") })
+    }
 }
