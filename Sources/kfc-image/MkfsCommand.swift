@@ -19,8 +19,8 @@ let mkfsCommand = Subcommand(
           --epoch SECONDS    time for the superblock and journal; newer file times are
                              clamped to it (default: $SOURCE_DATE_EPOCH, else the newest
                              modification time in the source, and at least 1)
-          --features LIST    comma-separated ext4 features replacing the default list
-                             (\(Ext4Options.defaultFeatures.joined(separator: ",")))
+          --features LIST    comma-separated ext4 features replacing the default list:
+        \(defaultFeatureLines)
         """,
     run: { arguments, logger in
         let options = try MkfsOptions.parse(&arguments)
@@ -41,6 +41,15 @@ let mkfsCommand = Subcommand(
                 + "\(summary.inodeCount) inodes, UUID \(summary.uuid.uuidString.lowercased())")
         return 0
     })
+
+/// The default feature names, five to an indented line of the usage text.
+private let defaultFeatureLines = stride(
+    from: 0, to: Ext4Options.defaultFeatures.count, by: 5
+).map { start in
+    let names = Ext4Options.defaultFeatures[
+        start..<min(start + 5, Ext4Options.defaultFeatures.count)]
+    return "                       " + names.joined(separator: ",")
+}.joined(separator: ",\n")
 
 /// The options of `mkfs` once parsed.
 struct MkfsOptions {
