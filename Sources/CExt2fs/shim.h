@@ -13,7 +13,7 @@ static inline struct ext2_super_block *kfc_superblock(ext2_filsys fs) { return f
 /* The clock libext2fs reads for every time field it fills in; zero means the wall clock. */
 static inline void kfc_set_now(ext2_filsys fs, time_t now) { fs->now = now; }
 
-/* Block counts are split into low and high halves; these helpers join them. */
+/* Block counts are split into low and high halves, which these functions join. */
 static inline blk64_t kfc_blocks_count(ext2_filsys fs) { return ext2fs_blocks_count(fs->super); }
 static inline blk64_t kfc_free_blocks_count(ext2_filsys fs)
 {
