@@ -131,8 +131,9 @@ struct ArchiveTree {
         if entry.kind == .symlink { entry.size = Int64(entry.target.count) }
         entry.deviceMajor = item.deviceMajor
         entry.deviceMinor = item.deviceMinor
-        // NOTE: ArchiveEntry carries xattrs but not libarchive's ACL records, so POSIX
-        // ACLs stored as pax SCHILY.acl headers are not written to the image.
+        // NOTE: ArchiveEntry carries xattrs but not libarchive's ACL records. ACLs archived
+        // as system.posix_acl_* xattrs are written, but ACLs archived only as pax
+        // SCHILY.acl records (GNU tar --acls without xattrs) are lost.
         entry.attributes = item.xattrs.map {
             ExtendedAttribute(name: Array($0.name.utf8), value: $0.value)
         }.sorted { $0.name.lexicographicallyPrecedes($1.name) }
