@@ -14,11 +14,11 @@ struct ImageIdentity {
     }
 
     /// Derives both from `digest` (of the tree's metadata and content): the UUID from its
-    /// first 16 bytes, marked as a name-based (version 5) RFC 4122 UUID, the seed from the
-    /// next 16.
+    /// first 16 bytes, marked as a custom (version 8) UUID of RFC 9562 because SHA-256 is
+    /// not one of the name-based versions, and the seed from the next 16.
     init(digest: [UInt8]) {
         var bytes = Array(digest.prefix(16))
-        bytes[6] = (bytes[6] & 0x0f) | 0x50
+        bytes[6] = (bytes[6] & 0x0f) | 0x80
         bytes[8] = (bytes[8] & 0x3f) | 0x80
         uuid = bytes
         hashSeed = Array(digest[16..<32])
