@@ -11,7 +11,7 @@ import Testing
 @Suite("ext4 fidelity from a tar archive", .serialized)
 struct ArchiveFidelityTests {
     @Test(
-        "pax archive of every kind survives the round trip",
+        "pax archive round trip",
         .enabled(if: TestEnvironment.isRoot, "needs root for owners, devices and mounting"),
         .enabled(
             if: TestEnvironment.hasTools("e2fsck", "mount", "umount", "losetup", "tar"),

@@ -50,7 +50,7 @@ struct BadInputTests {
         #expect(try setup.leftovers().isEmpty)
     }
 
-    @Test("fixed size too small names the size needed")
+    @Test("fixed size too small")
     func sizeTooSmall() throws {
         let setup = try Setup()
         defer { try? FileSystem.remove(setup.folder) }
@@ -66,7 +66,7 @@ struct BadInputTests {
         }
     }
 
-    @Test("fixed size that fits is used exactly")
+    @Test("fixed size used exactly")
     func fixedSize() throws {
         let setup = try Setup()
         defer { try? FileSystem.remove(setup.folder) }
@@ -98,7 +98,7 @@ struct BadInputTests {
         #expect(try setup.leftovers().isEmpty)
     }
 
-    @Test("existing image is kept when writing fails")
+    @Test("failed write keeps old image")
     func keepsOldImage() throws {
         let setup = try Setup()
         defer { try? FileSystem.remove(setup.folder) }
@@ -127,7 +127,7 @@ struct BadInputTests {
         #expect(try setup.leftovers().isEmpty)
     }
 
-    @Test("target folder that does not exist")
+    @Test("missing target folder")
     func missingTargetFolder() throws {
         let setup = try Setup()
         defer { try? FileSystem.remove(setup.folder) }

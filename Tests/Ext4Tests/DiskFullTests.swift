@@ -7,7 +7,7 @@ import Testing
 @Suite("ext4 writer on a full disk")
 struct DiskFullTests {
     @Test(
-        "full target disk leaves no partial image",
+        "full disk leaves no image",
         .enabled(if: TestEnvironment.isRoot, "needs root to mount a small tmpfs"))
     func diskFull() throws {
         let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-full")

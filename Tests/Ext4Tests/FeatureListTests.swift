@@ -15,7 +15,7 @@ struct FeatureListTests {
     ]
 
     @Test(
-        "image passes e2fsck with each feature list",
+        "feature list passes e2fsck",
         .enabled(if: TestEnvironment.hasTools("e2fsck"), "needs e2fsck"),
         arguments: lists)
     func featureList(features: [String]) throws {

@@ -7,7 +7,7 @@ import Testing
 @Suite("ext4 fidelity against a kernel mount", .serialized)
 struct FidelityTests {
     @Test(
-        "every kind of entry survives the round trip",
+        "every entry kind round trip",
         .enabled(if: TestEnvironment.isRoot, "needs root for owners, devices and mounting"),
         .enabled(
             if: TestEnvironment.hasTools("e2fsck", "mount", "umount", "losetup"),
@@ -29,7 +29,7 @@ struct FidelityTests {
     }
 
     @Test(
-        "the Alpine minirootfs survives the round trip from a folder and from the archive",
+        "Alpine round trip from folder and archive",
         .enabled(if: TestEnvironment.isRoot, "needs root to unpack owners and to mount"),
         .enabled(if: TestEnvironment.hasFixtures, "needs the fixture folder"),
         .enabled(

@@ -67,7 +67,7 @@ struct ReaderTests {
         #expect(attributes.first?.value == Array("test".utf8))
     }
 
-    @Test("missing paths and wrong kinds are errors")
+    @Test("missing paths and wrong kinds")
     func errors() throws {
         let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-reader")
         defer { try? FileSystem.remove(folder) }

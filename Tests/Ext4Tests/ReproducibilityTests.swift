@@ -29,7 +29,7 @@ struct ReproducibilityTests {
         try tree.hardLink("folder-1/hard", to: "folder-0/file-0")
     }
 
-    @Test("same tree in two folders gives identical images")
+    @Test("same tree gives identical images")
     func identicalImages() throws {
         let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-reproducible")
         defer { try? FileSystem.remove(folder) }
@@ -56,7 +56,7 @@ struct ReproducibilityTests {
         #expect(digestOne == digestTwo)
     }
 
-    @Test("different content gives a different UUID")
+    @Test("different content changes UUID")
     func contentChangesUUID() throws {
         let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-uuid")
         defer { try? FileSystem.remove(folder) }
@@ -72,7 +72,7 @@ struct ReproducibilityTests {
         #expect(before.uuid != after.uuid)
     }
 
-    @Test("a given UUID is used as it is")
+    @Test("given UUID is kept")
     func givenUUID() throws {
         let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-given-uuid")
         defer { try? FileSystem.remove(folder) }

@@ -40,7 +40,7 @@ struct VanishingFileTests {
         return folder
     }
 
-    @Test("file removed after the scan fails the write")
+    @Test("file removed after scan fails")
     func removedFile() throws {
         let folder = try makeSource()
         defer { try? FileSystem.remove(folder) }
@@ -52,7 +52,7 @@ struct VanishingFileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["tree"])
     }
 
-    @Test("file shrunk after the scan fails the write")
+    @Test("file shrunk after scan fails")
     func shrunkFile() throws {
         let folder = try makeSource()
         defer { try? FileSystem.remove(folder) }
@@ -63,7 +63,7 @@ struct VanishingFileTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["tree"])
     }
 
-    @Test("file replaced by a symlink after the scan fails the write")
+    @Test("file swapped for symlink fails")
     func replacedBySymlink() throws {
         let folder = try makeSource()
         defer { try? FileSystem.remove(folder) }
