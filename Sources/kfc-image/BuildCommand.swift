@@ -50,6 +50,11 @@ enum BuildCommand {
         let recipe = try arguments.positional("RECIPE")
         try arguments.finish()
 
+        guard geteuid() == 0 else {
+            throw KFCError.failed(
+                "build \(recipe)", "must run as root, because it unpacks with file ownership "
+                    + "and runs the setup in a chroot; run it with sudo")
+        }
         if let darksite, !FileSystem.isDirectory(darksite) {
             throw KFCError.notFound("darksite \(darksite)", "no such folder")
         }
