@@ -70,6 +70,9 @@ struct MetadataWriter {
         var inode = filesystem.makeInode(for: entry, links: entry.linkCount)
         switch entry.kind {
         case .regular:
+            // Empty files get an empty extent tree too, as mke2fs makes them, so the kernel
+            // maps their future blocks by extents rather than block maps.
+            inode.i_flags |= UInt32(EXT4_EXTENTS_FL)
             try filesystem.setSize(&inode, entry.size, what: what)
             try filesystem.write(
                 &inode, number: numbers[index], extents: extents[index],
