@@ -59,6 +59,7 @@ public enum Ext4Writer {
         content: ContentWriter
     ) throws -> Ext4Summary {
         let options = settings.options
+        try MetadataWriter.checkLostAndFound(in: tree, root: source)
         let temporary = try TemporaryImage(target: image)
         let filesystem = try ImageGeometry.create(
             path: temporary.path, estimate: SpaceEstimate(tree: tree), size: options.size,

@@ -29,11 +29,24 @@ struct MetadataWriter {
         self.extents = extents
         self.dataBlocks = dataBlocks
         self.root = root
+        try MetadataWriter.checkLostAndFound(in: tree, root: root)
         addsLostAndFound = !tree.entries[0].children.contains {
             tree.entries[$0].name == MetadataWriter.lostAndFoundName
         }
         numbers = Array(repeating: 0, count: tree.entries.count)
         try assignNumbers()
+    }
+
+    /// Rejects a tree whose /lost+found is not a folder, since e2fsck moves orphaned files
+    /// there.
+    static func checkLostAndFound(in tree: SourceTree, root: String) throws {
+        let existing = tree.entries[0].children.first {
+            tree.entries[$0].name == lostAndFoundName
+        }
+        if let existing, tree.entries[existing].kind != .directory {
+            throw KFCError.invalid(
+                "\(root)/lost+found", "must be a folder, since e2fsck moves orphaned files there")
+        }
     }
 
     /// Numbers entries in tree order from the first ordinary inode, after lost+found.

@@ -127,6 +127,21 @@ struct BadInputTests {
         #expect(try setup.leftovers().isEmpty)
     }
 
+    @Test("lost+found that is a file")
+    func lostAndFoundFile() throws {
+        let setup = try Setup()
+        defer { try? FileSystem.remove(setup.folder) }
+        try TreeBuilder(root: setup.source).file("lost+found", Array("not a folder".utf8))
+        let failure = error {
+            _ = try Ext4Writer.write(
+                directory: setup.source, to: setup.image, options: Ext4Options(),
+                logger: .silent)
+        }
+        #expect(failure?.kind == .invalidInput)
+        #expect(failure?.description.contains("lost+found") == true)
+        #expect(try setup.leftovers().isEmpty)
+    }
+
     @Test("missing target folder")
     func missingTargetFolder() throws {
         let setup = try Setup()
