@@ -129,11 +129,16 @@ struct MetadataWriter {
         let blocks = try directoryBuilder().build(
             items: items, selfInode: numbers[index], parentInode: numbers[entry.parent])
         let links = 2 + subdirectories
-        // With dir_nlink, a link count of 1 means "more than 65,000 subdirectories".
-        if links >= 65000, filesystem.features.directoryLinks {
+        // With dir_nlink, a link count of 1 means more links than the 65,000 ext4 counts.
+        if links > 65000 {
+            guard filesystem.features.directoryLinks else {
+                throw KFCError.invalid(
+                    display(index),
+                    "has \(subdirectories) subfolders; more than 64,998 need dir_nlink")
+            }
             inode.i_links_count = 1
         } else {
-            inode.i_links_count = UInt16(clamping: links)
+            inode.i_links_count = UInt16(links)
         }
         if blocks.count > 1, filesystem.features.directoryIndex {
             inode.i_flags |= UInt32(EXT2_INDEX_FL)
