@@ -13,6 +13,7 @@ struct ArchiveFidelityTests {
     @Test(
         "pax archive round trip",
         .enabled(if: TestEnvironment.isRoot, "needs root for owners, devices and mounting"),
+        .enabled(if: LoopMount.isAvailable, "needs loop devices (/dev/loop-control)"),
         .enabled(
             if: TestEnvironment.hasTools("e2fsck", "mount", "umount", "losetup", "tar"),
             "needs e2fsprogs, util-linux and GNU tar"))

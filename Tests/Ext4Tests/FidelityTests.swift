@@ -9,6 +9,7 @@ struct FidelityTests {
     @Test(
         "every entry kind round trip",
         .enabled(if: TestEnvironment.isRoot, "needs root for owners, devices and mounting"),
+        .enabled(if: LoopMount.isAvailable, "needs loop devices (/dev/loop-control)"),
         .enabled(
             if: TestEnvironment.hasTools("e2fsck", "mount", "umount", "losetup"),
             "needs e2fsprogs and util-linux"))
@@ -31,6 +32,7 @@ struct FidelityTests {
     @Test(
         "Alpine round trip from folder and archive",
         .enabled(if: TestEnvironment.isRoot, "needs root to unpack owners and to mount"),
+        .enabled(if: LoopMount.isAvailable, "needs loop devices (/dev/loop-control)"),
         .enabled(if: TestEnvironment.hasFixtures, "needs the fixture folder"),
         .enabled(
             if: TestEnvironment.hasTools("e2fsck", "mount", "tar"), "needs e2fsprogs, mount, tar"))

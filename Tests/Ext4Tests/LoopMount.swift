@@ -7,6 +7,9 @@ struct LoopMount {
     let image: String
     let point: String
 
+    /// Whether the kernel offers loop devices here.
+    static var isAvailable: Bool { FileSystem.exists("/dev/loop-control") }
+
     /// Mounts `image` read-only on a new folder under `parent`.
     init(image: String, under parent: String) throws {
         self.image = image
