@@ -1,3 +1,4 @@
+// The ext2fs module header also exports sys/xattr.h, which Swift's Glibc module omits.
 internal import CExt2fs
 import Foundation
 import KFCCore
