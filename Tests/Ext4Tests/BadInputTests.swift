@@ -127,6 +127,21 @@ struct BadInputTests {
         #expect(try setup.leftovers().isEmpty)
     }
 
+    @Test("file that is not an archive")
+    func invalidArchive() throws {
+        let setup = try Setup()
+        defer { try? FileSystem.remove(setup.folder) }
+        let garbage = setup.folder + "/garbage.tar"
+        try FileSystem.writeAtomically(Data(repeating: 0x42, count: 4096), to: garbage)
+        let failure = error {
+            _ = try Ext4Writer.write(
+                archive: garbage, to: setup.image, options: Ext4Options(), logger: .silent)
+        }
+        #expect(failure?.kind == .invalidInput)
+        #expect(failure?.description.contains("garbage.tar") == true)
+        #expect(try setup.leftovers() == ["garbage.tar"])
+    }
+
     @Test("lost+found that is a file")
     func lostAndFoundFile() throws {
         let setup = try Setup()
