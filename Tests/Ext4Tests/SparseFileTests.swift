@@ -48,4 +48,26 @@ struct SparseFileTests {
         let hole = try reader.read("/huge", offset: 1 << 30, length: 4096)
         #expect(hole == Data(count: 4096))
     }
+
+    @Test(
+        "3,000 extents need a two-level extent tree",
+        .enabled(if: TestEnvironment.hasTools("e2fsck"), "needs e2fsck"))
+    func manyExtents() throws {
+        let folder = try TestEnvironment.temporaryDirectory("kfc-ext4-extents")
+        defer { try? FileSystem.remove(folder) }
+        let source = folder + "/tree"
+        try FileSystem.createDirectory(source)
+        // One data block in every other block: each is its own extent.
+        let pieces = (0..<3000).map { (Int64($0) * 8192, Array("block \($0)".utf8)) }
+        try TreeBuilder(root: source).sparseFile("fragmented", size: 3000 * 8192, pieces: pieces)
+
+        let image = folder + "/extents.ext4"
+        _ = try Ext4Writer.write(
+            directory: source, to: image, options: Ext4Options(epoch: 1_000), logger: .silent)
+        let check = try checkImage(image)
+        #expect(check.status == 0, "e2fsck -fn found problems:\n\(check.output)")
+        let content = try Ext4Image(path: image).read("/fragmented")
+        let expected = try FileSystem.read(source + "/fragmented")
+        #expect(content == expected)
+    }
 }
