@@ -2,6 +2,10 @@ import Foundation
 import KFCCore
 import Stores
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `kfc-image receive`: publishes the version a stream on stdin carries.
 let receiveCommand = Subcommand(
     "receive", summary: "publish the version carried by a stream on stdin",
@@ -17,6 +21,9 @@ let receiveCommand = Subcommand(
     run: { arguments, logger in
         let spec = try arguments.option("--store")
         try arguments.finish()
+        guard isatty(STDIN_FILENO) == 0 else {
+            throw KFCError.usage("\(arguments.command): stdin is a terminal; redirect a stream")
+        }
 
         let store = try StoreSpec.open(spec, logger: logger)
         let manifest = try store.receive(from: .standardInput)

@@ -55,10 +55,10 @@ enum ZFSDaemon {
     nonisolated(unsafe) private static var started: Process?
     private static let lock = NSLock()
 
-    /// Starts zfs-fuse in the foreground as a child process unless a daemon answers already.
+    /// Starts zfs-fuse in the foreground as a child process unless `zpool list` succeeds.
     ///
-    /// A daemonizing start would leave a zombie that Foundation's `Process` waits on forever,
-    /// and a child keeps its pid known without a pid file.
+    /// Started through `Command` in its daemonizing form, zfs-fuse left its first process a
+    /// zombie and the call never returned. A foreground child also keeps its pid known.
     static func ensureRunning() throws {
         try lock.withLock {
             if started != nil || (try? Command("zpool", ["list"]).result().status) == 0 {
