@@ -8,10 +8,43 @@ import Testing
     import Glibc
 #endif
 
-/// Whether `zpool list` succeeds, so a ZFS daemon runs and pools can be made on files.
-func zfsAvailable() -> Bool {
-    guard TestEnvironment.isRoot, TestEnvironment.hasTools("zpool", "zfs") else { return false }
+/// Whether the ZFS tests run: `KFC_TEST_ZFS=1`, root, and a ZFS daemon that answers.
+///
+/// They are opt-in because zfs-fuse is one daemon per machine. Another test run that stops
+/// it while a test pool exists leaves that pool in the daemon's cache, and it comes back
+/// FAULTED once its file is gone.
+func zfsTestsEnabled() -> Bool {
+    guard ProcessInfo.processInfo.environment["KFC_TEST_ZFS"] == "1", TestEnvironment.isRoot,
+        TestEnvironment.hasTools("zpool", "zfs")
+    else { return false }
     return (try? Command("zpool", ["list"]).result(timeout: 10).status) == 0
+}
+
+/// A ZFS pool on a sparse file, made for one test.
+struct TestPool {
+    let name = "kfcprov\(getpid())\(UInt16.random(in: 0...9999))"
+    let folder: String
+    var file: String { "\(folder)/pool.img" }
+
+    init() throws {
+        folder = try TestEnvironment.temporaryDirectory("kfc-provision-pool")
+        try Command("truncate", ["-s", "128M", file]).run()
+        try Command("zpool", ["create", name, file]).run(timeout: 60)
+    }
+
+    /// Destroys the pool, retrying while the daemon does not answer. Its folder is removed
+    /// only once the pool is gone, so a pool that outlives the test is never FAULTED.
+    func destroy() {
+        for _ in 0..<30 {
+            let result = try? Command("zpool", ["destroy", "-f", name]).result(timeout: 30)
+            if result?.status == 0 {
+                try? FileSystem.remove(folder)
+                return
+            }
+            sleep(1)
+        }
+        print("could not destroy test pool \(name); its file \(file) is kept")
+    }
 }
 
 @Suite("storage step")
@@ -41,15 +74,13 @@ struct StorageStepTests {
     /// A pool on a sparse file made by the test and destroyed at its end, also on failure.
     @Test(
         "ZFS datasets are made on a test pool",
-        .enabled(if: zfsAvailable(), "needs root and a running ZFS daemon"))
+        .enabled(if: zfsTestsEnabled(), "needs KFC_TEST_ZFS=1, root and a running ZFS daemon"))
     func zfsDatasetsMade() throws {
+        let testPool = try TestPool()
+        defer { testPool.destroy() }
+        let pool = testPool.name
         let host = try ScratchHost()
         defer { host.remove() }
-        let pool = "kfcprov\(getpid())\(UInt16.random(in: 0...9999))"
-        let file = "\(host.folder)/pool.img"
-        try Command("truncate", ["-s", "128M", file]).run()
-        try Command("zpool", ["create", pool, file]).run()
-        defer { _ = try? Command("zpool", ["destroy", "-f", pool]).run() }
 
         // zfs-fuse rejects compression=lz4 (it offers on, off, lzjb, gzip and zle), hence gzip.
         let config = try host.config(
@@ -79,7 +110,7 @@ struct StorageStepTests {
 
     @Test(
         "missing ZFS pool is a problem",
-        .enabled(if: zfsAvailable(), "needs root and a running ZFS daemon"))
+        .enabled(if: zfsTestsEnabled(), "needs KFC_TEST_ZFS=1, root and a running ZFS daemon"))
     func missingPool() throws {
         let host = try ScratchHost()
         defer { host.remove() }
