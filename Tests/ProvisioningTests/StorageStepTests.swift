@@ -8,7 +8,7 @@ import Testing
     import Glibc
 #endif
 
-/// Whether the ZFS tests run: `KFC_TEST_ZFS=1`, root, and a ZFS daemon that answers.
+/// Whether the ZFS tests run: `KFC_TEST_ZFS=1`, root, and a ZFS daemon that responds to `zpool list`.
 ///
 /// They are opt-in because zfs-fuse is one daemon per machine. Another test run that stops
 /// it while a test pool exists leaves that pool in the daemon's cache, and it comes back
@@ -32,8 +32,8 @@ struct TestPool {
         try Command("zpool", ["create", name, file]).run(timeout: 60)
     }
 
-    /// Destroys the pool, retrying while the daemon does not answer. Its folder is removed
-    /// only once the pool is gone, so a pool that outlives the test is never FAULTED.
+    /// Destroys the pool, retrying while the daemon does not respond. Its folder is removed
+    /// only once the pool is gone, so a pool that outlives the test keeps its file.
     func destroy() {
         for _ in 0..<30 {
             let result = try? Command("zpool", ["destroy", "-f", name]).result(timeout: 30)
