@@ -8,7 +8,8 @@ import Testing
     import Glibc
 #endif
 
-/// Whether the ZFS tests run: `KFC_TEST_ZFS=1`, root, and a ZFS daemon that responds to `zpool list`.
+/// Whether the ZFS tests run: `KFC_TEST_ZFS=1`, root, and a ZFS daemon that responds to
+/// `zpool list`.
 ///
 /// They are opt-in because zfs-fuse is one daemon per machine. Another test run that stops
 /// it while a test pool exists leaves that pool in the daemon's cache, and it comes back
