@@ -43,6 +43,19 @@ struct ZFS: Sendable {
         }
     }
 
+    /// Creates the filesystem `target` with `options` (such as `-p` or `-o KEY=VALUE`).
+    ///
+    /// zfs-fuse sometimes reports "filesystem successfully created, but not mounted" with
+    /// status 1; the dataset exists then, so it is mounted here instead of failing.
+    func create(_ target: String, options: [String] = []) throws {
+        do {
+            try run(["create"] + options + [target])
+        } catch let error as KFCError where error.reason.contains("created, but not mounted") {
+            logger.info("mounting a dataset zfs create left unmounted", [("dataset", target)])
+            try run(["mount", target])
+        }
+    }
+
     /// Whether the dataset or snapshot `name` exists.
     func exists(_ name: String) -> Bool {
         (try? Command("zfs", ["list", "-H", "-o", "name", name]).result().status) == 0

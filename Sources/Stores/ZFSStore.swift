@@ -50,7 +50,7 @@ public final class ZFSStore: Store {
             for child in ["golden", "clones", "tmp"]
             where !existing.contains("\(parent)/\(child)") {
                 do {
-                    try zfs.run(["create", "-p", "\(parent)/\(child)"])
+                    try zfs.create("\(parent)/\(child)", options: ["-p"])
                 } catch where zfs.exists("\(parent)/\(child)") {
                     // Another process opening the store created it first.
                 }
@@ -88,7 +88,7 @@ public final class ZFSStore: Store {
         guard !zfs.exists(target) else { return }
         let options = properties.flatMap { ["-o", "\($0.0)=\($0.1)"] }
         do {
-            try zfs.run(["create"] + options + [target])
+            try zfs.create(target, options: options)
         } catch {
             throw ZFS.explain(error, properties: properties, dataset: target)
         }

@@ -27,7 +27,16 @@ final class ZFSTestPool {
         let file = "\(folder)/pool.img"
         try Command("truncate", ["-s", "\(megabytes)M", file]).run()
         try Command("zpool", ["create", "-m", "\(folder)/mnt", name, file]).run()
-        try Command("zfs", ["create", "\(name)/firecracker"]).run()
+        do {
+            let result = try Command("zfs", ["create", "\(name)/firecracker"]).result()
+            // zfs-fuse may create the dataset but fail to mount it; mount it then.
+            if result.status != 0 {
+                try Command("zfs", ["mount", "\(name)/firecracker"]).run()
+            }
+        } catch {
+            destroy()
+            throw error
+        }
     }
 
     /// The store spec parent: `POOL/firecracker`.
@@ -61,23 +70,35 @@ enum ZFSDaemon {
     /// zombie and the call never returned. A foreground child also keeps its pid known.
     static func ensureRunning() throws {
         try lock.withLock {
-            if started != nil || (try? Command("zpool", ["list"]).result().status) == 0 {
+            if started?.isRunning == true
+                || (try? Command("zpool", ["list"]).result().status) == 0
+            {
                 return
             }
+            // Test threads block SIGTERM, and a child inherits the mask, so zfs-fuse would
+            // never see the SIGTERM that stops it; env (coreutils 9) unblocks and resets
+            // every signal, then becomes zfs-fuse under the same pid.
             let daemon = Process()
-            daemon.executableURL = URL(fileURLWithPath: Command.which("zfs-fuse") ?? "zfs-fuse")
-            daemon.arguments = ["--no-daemon", "--no-kstat-mount"]
+            daemon.executableURL = URL(fileURLWithPath: Command.which("env") ?? "/usr/bin/env")
+            daemon.arguments = ["--default-signal", "zfs-fuse", "--no-daemon", "--no-kstat-mount"]
             daemon.standardOutput = FileHandle.nullDevice
             daemon.standardError = FileHandle.nullDevice
             try daemon.run()
+            if started == nil { atexit { ZFSDaemon.stop() } }
             started = daemon
-            atexit {
-                guard let daemon = ZFSDaemon.started, daemon.isRunning else { return }
-                kill(daemon.processIdentifier, SIGTERM)
-            }
             for _ in 0..<100 where (try? Command("zpool", ["list"]).result().status) != 0 {
                 usleep(50_000)
             }
+        }
+    }
+
+    /// Stops the daemon this process started, waiting up to 10 s for it to exit.
+    static func stop() {
+        guard let daemon = started, daemon.isRunning else { return }
+        kill(daemon.processIdentifier, SIGTERM)
+        for _ in 0..<100 where daemon.isRunning { usleep(100_000) }
+        if daemon.isRunning {
+            StandardError.write("zfs-fuse \(daemon.processIdentifier) did not stop on SIGTERM\n")
         }
     }
 }
