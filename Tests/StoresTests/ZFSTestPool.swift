@@ -92,9 +92,18 @@ enum ZFSDaemon {
         }
     }
 
-    /// Stops the daemon this process started, waiting up to 10 s for it to exit.
+    /// Stops the daemon this process started, waiting up to 10 s for it to exit, unless
+    /// another process has imported pools into it meanwhile (every pool of these tests is
+    /// destroyed by then), because stopping the daemon would fault those pools.
     static func stop() {
         guard let daemon = started, daemon.isRunning else { return }
+        let pools = (try? Command("zpool", ["list", "-H", "-o", "name"]).output()) ?? ""
+        guard pools.isEmpty else {
+            StandardError.write(
+                "leaving zfs-fuse \(daemon.processIdentifier) running for other pools: "
+                    + pools.split(separator: "\n").joined(separator: ", ") + "\n")
+            return
+        }
         kill(daemon.processIdentifier, SIGTERM)
         for _ in 0..<100 where daemon.isRunning { usleep(100_000) }
         if daemon.isRunning {
