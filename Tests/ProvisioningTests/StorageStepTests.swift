@@ -8,17 +8,11 @@ import Testing
     import Glibc
 #endif
 
-/// Whether the ZFS tests run: `KFC_TEST_ZFS=1`, root, and a ZFS daemon that responds to
-/// `zpool list`.
-///
-/// They are opt-in because zfs-fuse is one daemon per machine. Another test run that stops
-/// it while a test pool exists leaves that pool in the daemon's cache, and it comes back
-/// FAULTED once its file is gone.
+/// Whether the ZFS tests run: root, the zfs tools, and a zfs-fuse daemon that answers or
+/// can be started.
 func zfsTestsEnabled() -> Bool {
-    guard ProcessInfo.processInfo.environment["KFC_TEST_ZFS"] == "1", TestEnvironment.isRoot,
-        TestEnvironment.hasTools("zpool", "zfs")
-    else { return false }
-    return (try? Command("zpool", ["list"]).result(timeout: 10).status) == 0
+    guard ZFSDaemon.available else { return false }
+    return (try? ZFSDaemon.ensureRunning()) != nil
 }
 
 /// A ZFS pool on a sparse file, made for one test.
@@ -27,15 +21,23 @@ struct TestPool {
     let folder: String
     var file: String { "\(folder)/pool.img" }
 
+    /// Creates the pool, holding `ZFSTestLock` until `destroy()`.
     init() throws {
-        folder = try TestEnvironment.temporaryDirectory("kfc-provision-pool")
-        try Command("truncate", ["-s", "128M", file]).run()
-        try Command("zpool", ["create", name, file]).run(timeout: 60)
+        try ZFSTestLock.acquire()
+        do {
+            folder = try TestEnvironment.temporaryDirectory("kfc-provision-pool")
+            try Command("truncate", ["-s", "128M", "\(folder)/pool.img"]).run()
+            try Command("zpool", ["create", name, "\(folder)/pool.img"]).run(timeout: 60)
+        } catch {
+            ZFSTestLock.release()
+            throw error
+        }
     }
 
     /// Destroys the pool, retrying while the daemon does not respond. Its folder is removed
     /// only once the pool is gone, so a pool that outlives the test keeps its file.
     func destroy() {
+        defer { ZFSTestLock.release() }
         for _ in 0..<30 {
             let result = try? Command("zpool", ["destroy", "-f", name]).result(timeout: 30)
             if result?.status == 0 {
@@ -75,7 +77,7 @@ struct StorageStepTests {
     /// A pool on a sparse file made by the test and destroyed at its end, also on failure.
     @Test(
         "ZFS datasets are made on a test pool",
-        .enabled(if: zfsTestsEnabled(), "needs KFC_TEST_ZFS=1, root and a running ZFS daemon"))
+        .enabled(if: zfsTestsEnabled(), "needs root, zfs-fuse and /dev/fuse"))
     func zfsDatasetsMade() throws {
         let testPool = try TestPool()
         defer { testPool.destroy() }
@@ -111,13 +113,15 @@ struct StorageStepTests {
 
     @Test(
         "missing ZFS pool is a problem",
-        .enabled(if: zfsTestsEnabled(), "needs KFC_TEST_ZFS=1, root and a running ZFS daemon"))
+        .enabled(if: zfsTestsEnabled(), "needs root, zfs-fuse and /dev/fuse"))
     func missingPool() throws {
         let host = try ScratchHost()
         defer { host.remove() }
         let config = try host.config("store: zfs:kfcabsent\(getpid())/firecracker")
-        let error = #expect(throws: KFCError.self) {
-            try host.provisioner(config, live: true, only: ["storage"]).apply()
+        let error = try ZFSTestLock.hold {
+            #expect(throws: KFCError.self) {
+                try host.provisioner(config, live: true, only: ["storage"]).apply()
+            }
         }
         #expect(error?.description.contains("ZFS pool kfcabsent\(getpid()) not found") == true)
     }

@@ -14,20 +14,30 @@ final class ZFSTestPool {
     let folder: String
 
     /// Whether pools can be made here: root, the zfs tools and /dev/fuse.
-    static var available: Bool {
-        TestEnvironment.isRoot && TestEnvironment.hasTools("zfs", "zpool", "zfs-fuse")
-            && FileSystem.exists("/dev/fuse")
-    }
+    static var available: Bool { ZFSDaemon.available }
 
     /// Creates a pool of `megabytes` on a sparse file, starting the daemon when needed.
+    ///
+    /// The pool holds `ZFSTestLock` until `destroy()`, so ZFS tests run one at a time.
     init(megabytes: Int = 256) throws {
-        try ZFSDaemon.ensureRunning()
-        name = "kfct\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
-        folder = try TestEnvironment.temporaryDirectory("kfc-zfs")
-        let file = "\(folder)/pool.img"
-        try Command("truncate", ["-s", "\(megabytes)M", file]).run()
-        try Command("zpool", ["create", "-m", "\(folder)/mnt", name, file]).run()
+        try ZFSTestLock.acquire()
         do {
+            try ZFSDaemon.ensureRunning()
+        } catch {
+            ZFSTestLock.release()
+            throw error
+        }
+        name = "kfct\(getpid())x\(UInt32.random(in: 0...UInt32.max))"
+        do {
+            folder = try TestEnvironment.temporaryDirectory("kfc-zfs")
+        } catch {
+            ZFSTestLock.release()
+            throw error
+        }
+        let file = "\(folder)/pool.img"
+        do {
+            try Command("truncate", ["-s", "\(megabytes)M", file]).run()
+            try Command("zpool", ["create", "-m", "\(folder)/mnt", name, file]).run()
             let result = try Command("zfs", ["create", "\(name)/firecracker"]).result()
             // zfs-fuse may create the dataset but fail to mount it; mount it then.
             if result.status != 0 {
@@ -55,59 +65,6 @@ final class ZFSTestPool {
         }
         _ = try? Command("chmod", ["-R", "u+w", folder]).result()
         try? FileSystem.remove(folder)
-    }
-}
-
-/// The zfs-fuse daemon: started once by the tests when it was not running, and stopped by
-/// its pid when the test process exits.
-enum ZFSDaemon {
-    nonisolated(unsafe) private static var started: Process?
-    private static let lock = NSLock()
-
-    /// Starts zfs-fuse in the foreground as a child process unless `zpool list` succeeds.
-    ///
-    /// Started through `Command` in its daemonizing form, zfs-fuse left its first process a
-    /// zombie and the call never returned. A foreground child also keeps its pid known.
-    static func ensureRunning() throws {
-        try lock.withLock {
-            if started?.isRunning == true
-                || (try? Command("zpool", ["list"]).result().status) == 0
-            {
-                return
-            }
-            // Test threads block SIGTERM, and a child inherits the mask, so zfs-fuse would
-            // never see the SIGTERM that stops it; env (coreutils 9) unblocks and resets
-            // every signal, then becomes zfs-fuse under the same pid.
-            let daemon = Process()
-            daemon.executableURL = URL(fileURLWithPath: Command.which("env") ?? "/usr/bin/env")
-            daemon.arguments = ["--default-signal", "zfs-fuse", "--no-daemon", "--no-kstat-mount"]
-            daemon.standardOutput = FileHandle.nullDevice
-            daemon.standardError = FileHandle.nullDevice
-            try daemon.run()
-            if started == nil { atexit { ZFSDaemon.stop() } }
-            started = daemon
-            for _ in 0..<100 where (try? Command("zpool", ["list"]).result().status) != 0 {
-                usleep(50_000)
-            }
-        }
-    }
-
-    /// Stops the daemon this process started, waiting up to 10 s for it to exit, unless
-    /// another process has imported pools into it meanwhile (every pool of these tests is
-    /// destroyed by then), because stopping the daemon would fault those pools.
-    static func stop() {
-        guard let daemon = started, daemon.isRunning else { return }
-        let pools = (try? Command("zpool", ["list", "-H", "-o", "name"]).output()) ?? ""
-        guard pools.isEmpty else {
-            StandardError.write(
-                "leaving zfs-fuse \(daemon.processIdentifier) running for other pools: "
-                    + pools.split(separator: "\n").joined(separator: ", ") + "\n")
-            return
-        }
-        kill(daemon.processIdentifier, SIGTERM)
-        for _ in 0..<100 where daemon.isRunning { usleep(100_000) }
-        if daemon.isRunning {
-            StandardError.write("zfs-fuse \(daemon.processIdentifier) did not stop on SIGTERM\n")
-        }
+        ZFSTestLock.release()
     }
 }
