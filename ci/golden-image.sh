@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds a versioned golden image, checks it, publishes its send stream and manifest as
-# artifacts, and promotes it to a channel. CI systems run this job; it also runs locally
+# Builds a versioned golden image, checks it, rebuilds it to compare the bytes, publishes
+# its send stream and manifest as artifacts, and promotes it to a channel. CI systems run this job; it also runs locally
 # against a directory store.
 #
 # Usage: ci/golden-image.sh RECIPE
@@ -72,6 +72,13 @@ partial+=("$checks.tmp")
         "$kfc" kernel check "$kernel"
     fi
 } > "$checks.tmp"
+
+# Only a version whose recorded inputs give the same bytes again is worth promoting;
+# rebuild exits 1 when the digests differ, which stops this job before the promotion.
+step "rebuild $reference"
+rebuild_args=("${store_args[@]}")
+[[ -n ${KFC_DARKSITE:-} ]] && rebuild_args+=(--darksite "$KFC_DARKSITE")
+"$kfc" rebuild "$reference" "${rebuild_args[@]}" >> "$checks.tmp"
 
 if [[ ${KFC_VERIFY:-0} == 1 ]]; then
     step "verify $reference"
