@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a versioned golden image, checks it, rebuilds it to compare the bytes, publishes
-# its send stream and manifest as artifacts, and promotes it to a channel. CI systems run this job; it also runs locally
-# against a directory store.
+# its send stream and manifest as artifacts, and promotes it to a channel. CI systems run
+# this job; it also runs locally against a directory store.
 #
 # Usage: ci/golden-image.sh RECIPE
 #
