@@ -10,6 +10,9 @@ import Stores
 
 /// Turns a recipe into a published golden image version: the pipeline of `kfc-image build`.
 public struct ImageBuilder: Sendable {
+    /// The folder in a pending version for step logs, removed before publishing.
+    static let workFolder = "build"
+
     private let store: any Store
     private let logger: Logger
 
@@ -36,17 +39,24 @@ public struct ImageBuilder: Sendable {
         }
         let kernel = try withContext("fetch kernel") { try fetchKernel(recipe, request, fetcher) }
 
-        let work = try FileSystem.makeTemporaryDirectory(prefix: "kfc-build")
-        defer { try? FileSystem.remove(work) }
         let pending = try store.beginVersion(name: recipe.name, prefix: recipe.version)
+        // Ctrl-C or SIGTERM discards the pending version; Command kills the running step.
+        let cleanup = PendingCleanup(store: store, pending: pending)
+        let token = Interruption.register { cleanup.discard() }
+        defer { Interruption.unregister(token) }
         do {
+            // Step logs and the lent resolv.conf live in the pending folder beside the tree,
+            // so whatever removes an unfinished version removes them too.
+            let work = "\(pending.path)/\(ImageBuilder.workFolder)"
+            try FileSystem.createDirectory(work)
             let manifest = try assemble(
                 recipe, request, pending: pending, source: source, kernel: kernel, work: work)
+            try FileSystem.remove(work)
             let published = try store.publish(pending, manifest: manifest)
             logger.info("published", [("version", published.reference)])
             return published
         } catch {
-            store.discard(pending)
+            cleanup.discard()
             throw error
         }
     }
@@ -134,5 +144,27 @@ public struct ImageBuilder: Sendable {
 
     private func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+}
+
+/// Discards a pending version once, whichever of the failing build and a signal's cleanup
+/// gets there first; the other waits until the folder is gone.
+private final class PendingCleanup: Sendable {
+    private let store: any Store
+    private let pending: PendingVersion
+    private let lock = NSLock()
+    nonisolated(unsafe) private var done = false
+
+    init(store: any Store, pending: PendingVersion) {
+        self.store = store
+        self.pending = pending
+    }
+
+    func discard() {
+        lock.withLock {
+            guard !done else { return }
+            done = true
+            store.discard(pending)
+        }
     }
 }

@@ -36,12 +36,23 @@ public enum ChrootRunner {
 
         var environment = stepEnvironment
         if let epoch { environment.append("SOURCE_DATE_EPOCH=\(epoch)") }
+        // setpriv makes the kernel kill unshare when this process dies, even by SIGKILL, and
+        // unshare's --kill-child then takes the whole step with it.
         let command = Command(
-            "unshare", namespaceFlags(step) + ["--", "/bin/sh", "-c", mountScript, "kfc-step",
+            "setpriv", ["--pdeathsig", "KILL", "--", "unshare"] + namespaceFlags(step) + [
+                "--", "/bin/sh", "-c", mountScript, "kfc-step",
                 root, resolv.mountSource ?? "", step.network ? "host" : "own", step.script] + environment)
         logger.info("running setup step", [("step", step.name), ("root", root)])
         let started = Date()
-        let result = try command.result(outputTo: log, timeout: timeout, logger: logger)
+        let result: CommandResult
+        do {
+            result = try command.result(outputTo: log, timeout: timeout, logger: logger)
+        } catch let failure as KFCError where failure.reason.hasPrefix("timed out") {
+            let output = (try? FileSystem.read(logPath)) ?? Data()
+            throw KFCError.failed(
+                context, "timed out after \(Int(timeout ?? 0)) s and was killed",
+                details: Command.tail(output, count: 15))
+        }
         let output = (try? FileSystem.read(logPath)) ?? Data()
         guard result.status == 0 else {
             throw KFCError.failed(

@@ -129,6 +129,7 @@ public enum CommandLineTool {
     {
         let items = Array(CommandLine.arguments.dropFirst())
         let logger = Logger(label: program, level: Logger.levelFromEnvironment())
+        Interruption.install(program: program)
         exit(run(program: program, summary: summary, subcommands: subcommands,
             arguments: items, logger: logger))
     }
@@ -154,6 +155,9 @@ public enum CommandLineTool {
         do {
             return try subcommand.run(&rest, logger)
         } catch {
+            // An error caused by the signal's own cleanup (a killed child, say) is not
+            // reported; the cleanup thread exits with the signal's status.
+            while Interruption.isStopping { pause() }
             return ErrorReport.report(error, program: program)
         }
     }

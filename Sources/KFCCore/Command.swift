@@ -93,6 +93,10 @@ public struct Command: Sendable {
         } catch {
             throw KFCError.failed(commandLine, "could not start: \(error.localizedDescription)")
         }
+        // An interrupted command (Ctrl-C, SIGTERM) must not leave this child running.
+        let pid = process.processIdentifier
+        let token = Interruption.register { kill(pid, SIGKILL) }
+        defer { Interruption.unregister(token) }
         let timedOut = wait(for: process, timeout: timeout)
         let status =
             process.terminationReason == .uncaughtSignal
