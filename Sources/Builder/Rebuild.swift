@@ -31,6 +31,9 @@ extension ImageBuilder {
                 "the recipe \(recipe) changed since the build (sha256 \(digest), recorded "
                     + "\(manifest.recipe.sha256))")
         }
+        // The recorded digest is what the rebuild is compared with, so the stored bytes must
+        // still have it; otherwise a match would say nothing about the version.
+        try checkImageDigest(manifest)
         let scratch = try FileSystem.makeTemporaryDirectory(prefix: "kfc-rebuild")
         defer { try? FileSystem.remove(scratch) }
         let store = try DirectoryStore(root: scratch, logger: logger)

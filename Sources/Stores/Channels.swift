@@ -42,7 +42,7 @@ func resolveReference(_ reference: VersionReference, in store: any Store) throws
 }
 
 /// Checks that a version's image file still has the digest its manifest records.
-func checkImageDigest(_ manifest: VersionManifest) throws {
+public func checkImageDigest(_ manifest: VersionManifest) throws {
     let actual = try Digest.ofFile(manifest.image.path).hex
     let expected = manifest.image.sha256.split(separator: ":").last.map(String.init) ?? ""
     guard actual == expected.lowercased() else {

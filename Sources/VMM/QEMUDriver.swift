@@ -63,9 +63,13 @@ public struct QEMUDriver: MicroVMDriver {
                     "KVM guest failed, falling back", [("next", order[index + 1].rawValue)])
             }
         }
-        // The last accelerator always yields an outcome, so this is reached only with none.
+        // Only a KVM attempt yields no outcome, so this is reached when KVM was the last
+        // accelerator to try and its guest failed.
         guard let outcome else {
-            throw KFCError.usage("QEMU driver: no accelerator to try")
+            throw KFCError.failed(
+                "boot \(request.image) with qemu",
+                "the KVM guest failed (a KVM internal error, or KVM unusable on this host); "
+                    + "try --accel tcg")
         }
         return outcome
     }

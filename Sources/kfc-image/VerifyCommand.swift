@@ -22,7 +22,8 @@ let verifyCommand = Subcommand(
                                   /dev/kvm opens, then TCG)
           --timeout SECONDS       how long to wait for the marker (default: 60)
           --memory MIB            guest memory (default: 128)
-          --kernel FILE           boot this kernel instead of the version's own
+          --kernel FILE           boot this kernel instead of the version's own (the result
+                                  is then printed but not recorded)
           --init PATH             the image's init, checked before booting (default:
                                   /sbin/init)
           --store SPEC            the store (default: $KFC_STORE, /etc/kfc/kfc.conf, or
@@ -61,9 +62,17 @@ let verifyCommand = Subcommand(
             throw KFCError.invalid(
                 manifest.reference, "the version has no kernel; give one with --kernel FILE")
         }
+        // A boot of altered bytes proves nothing about the version, so they are rejected.
+        try checkImageDigest(manifest)
         let record = try VerificationRun.run(
             image: manifest.image.path, kernel: kernel, options: options, logger: logger)
-        try store.recordVerification(record, name: manifest.name, version: manifest.version)
+        if kernelOverride == nil {
+            try store.recordVerification(record, name: manifest.name, version: manifest.version)
+        } else {
+            logger.warning(
+                "result not recorded, because --kernel replaced the version's own kernel",
+                [("version", manifest.reference)])
+        }
         return try VerificationRun.report(record, reference: manifest.reference)
     })
 

@@ -68,4 +68,30 @@ struct CommandLineTests {
         #expect(rebuild.status == 0, "stdout: \(rebuild.outputText) stderr: \(rebuild.errorText)")
         #expect(rebuild.outputText.contains("rebuilt to the same image"))
     }
+
+    @Test(
+        "verify and rebuild reject an altered image",
+        .enabled(if: TestEnvironment.isRoot && TestEnvironment.hasFixtures, "needs root and fixtures"))
+    func alteredImage() throws {
+        let fixture = try BuildFixture()
+        defer { fixture.remove() }
+        let manifest = try fixture.build(try fixture.minimalRecipe())
+        let handle = try #require(FileHandle(forUpdatingAtPath: manifest.image.path))
+        try handle.seek(toOffset: 5000)
+        try handle.write(contentsOf: Data([0x5a]))
+        try handle.close()
+
+        let store = "dir:\(fixture.top)/store"
+        for arguments in [
+            ["verify", manifest.reference, "--store", store, "--accel", "tcg"],
+            ["rebuild", manifest.reference, "--store", store, "--darksite",
+             TestEnvironment.fixtures, "--cache", fixture.cache],
+        ] {
+            let result = try run(arguments)
+            #expect(result.status == 1, "\(arguments[0])")
+            #expect(result.errorText.contains("but the manifest records \(manifest.image.sha256)"),
+                "\(arguments[0]): \(result.errorText)")
+        }
+        #expect(try fixture.store.manifest(VersionReference(parsing: manifest.reference)).verified == nil)
+    }
 }
