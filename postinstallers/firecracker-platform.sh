@@ -23,9 +23,15 @@ if [ -z "$provision" ]; then
 fi
 
 note "started: $provision apply --config $config $*"
-# kfc-provision appends its own log lines to the file; its results go there too.
-"$provision" apply --config "$config" --log "$log" "$@" >>"$log"
+# kfc-provision appends its own log lines to the file and its results go there too. Its
+# errors go to the log as well as the console, including those it prints before it can
+# open the log (a bad host config, say).
+errors=$(mktemp) || exit 1
+"$provision" apply --config "$config" --log "$log" "$@" >>"$log" 2>"$errors"
 status=$?
+cat "$errors" >>"$log"
+cat "$errors" >&2
+rm -f "$errors"
 if [ "$status" -ne 0 ]; then
     note "failed with exit status $status"
     echo "firecracker-platform: provisioning failed with status $status (see $log)" >&2

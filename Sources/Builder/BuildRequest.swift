@@ -34,7 +34,7 @@ public struct BuildRequest: Sendable {
 
 /// The version of kfc that builds images, recorded in every manifest.
 public enum BuilderVersion {
-    public static let current = "0.1.0"
+    public static let current = KFCVersion.current
     /// `kfc-image VERSION`, as manifests record it.
     public static var label: String { "kfc-image \(current)" }
 }

@@ -32,8 +32,18 @@ extension ImageBuilder {
         } else {
             return nil
         }
-        let report = try withContext("check kernel \(input.source)") {
-            try KernelCheck.check(path: input.path)
+        let report: KernelReport
+        do {
+            report = try KernelCheck.check(path: input.path)
+        } catch let error as KFCError {
+            // The check names the cached copy; the user knows the file by its source.
+            let shown =
+                input.source.hasPrefix("file://")
+                ? (URL(string: input.source)?.path ?? input.source) : input.source
+            var failure = error
+            failure.context = "check kernel \(input.source)"
+            failure.reason = error.reason.replacingOccurrences(of: input.path, with: shown)
+            throw failure
         }
         guard report.isBootable else {
             throw KFCError.invalid(

@@ -143,6 +143,10 @@ public enum CommandLineTool {
             StandardOutput.line(help(program: program, summary: summary, subcommands: subcommands))
             return arguments.isEmpty ? ErrorReport.usageExitCode : 0
         }
+        if word == "--version" {
+            StandardOutput.line("\(program) \(KFCVersion.current)")
+            return 0
+        }
         guard let subcommand = subcommands.first(where: { $0.name == word }) else {
             return ErrorReport.report(
                 KFCError.usage("unknown command '\(word)'"), program: program)
@@ -171,4 +175,9 @@ public enum CommandLineTool {
             + lines.joined(separator: "\n")
             + "\n\nRun '\(program) COMMAND --help' for a command's options."
     }
+}
+
+/// The release of the kfc package, printed by `--version` and recorded in manifests.
+public enum KFCVersion {
+    public static let current = "0.1.0"
 }

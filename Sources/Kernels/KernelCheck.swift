@@ -103,9 +103,15 @@ public enum KernelCheck {
     private static func addConfiguration(
         to report: inout KernelReport, view: ByteView, configPath: String?
     ) throws {
+        if let configPath, !FileSystem.exists(configPath) {
+            throw KFCError.notFound("kernel config \(configPath)", "no such file")
+        }
         var config = try KernelConfig.embedded(in: view, name: report.path)
         if config != nil {
             report.configSource = "embedded"
+            if configPath != nil {
+                report.notes.append("the embedded configuration was used, not the given file")
+            }
         } else if let configPath {
             config = KernelConfig(text: String(decoding: try FileSystem.read(configPath),
                 as: UTF8.self))

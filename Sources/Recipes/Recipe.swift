@@ -69,6 +69,13 @@ extension Recipe {
         "epoch",
     ]
 
+    /// The smallest image size a recipe may give: room for the metadata and the journal
+    /// with something left for files.
+    public static let minimumImageSize: Int64 = 8 << 20
+
+    /// The latest epoch ext4's 34-bit inode times can store (the year 2514).
+    public static let maximumEpoch: Int64 = (1 << 34) - 1
+
     /// Reads and validates the recipe at `path`.
     public static func load(_ path: String) throws -> Recipe {
         let data = try FileSystem.read(path)
@@ -94,8 +101,9 @@ extension Recipe {
         image = try Recipe.image(fields.node("image"))
         kernel = try fields.node("kernel").map(Recipe.source)
         epoch = try fields.int("epoch").map(Int64.init)
-        if let epoch, epoch <= 0 {
-            throw fields.mark("epoch").error("epoch must be a positive number of seconds")
+        if let epoch, !(1...Recipe.maximumEpoch).contains(epoch) {
+            throw fields.mark("epoch").error(
+                "epoch must be between 1 and \(Recipe.maximumEpoch) seconds since 1970")
         }
         self.path = path
         self.digest = digest
@@ -163,6 +171,10 @@ extension Recipe {
         if let text = try fields.string("size"), text != "auto" {
             guard let bytes = ByteSize.parse(text), bytes > 0 else {
                 throw fields.mark("size").error("invalid size '\(text)': expected like 200M or auto")
+            }
+            guard bytes >= Recipe.minimumImageSize else {
+                throw fields.mark("size").error(
+                    "size '\(text)' is below the minimum of 8M; give a unit, like 200M")
             }
             size = bytes
         }

@@ -17,15 +17,23 @@ let sendCommand = Subcommand(
         stream, btrfs stores a btrfs send stream and directory stores a tar archive.
 
         Options:
-          --from OLDER   send only the changes since the version OLDER, which the
-                         receiving store must have
+          --from OLDER   send only the changes since the version OLDER (or NAME@OLDER),
+                         which the receiving store must have
         \(storeOptionUsage)
         """,
     run: { arguments, logger in
-        let base = try arguments.option("--from")
+        var base = try arguments.option("--from")
         let spec = try arguments.option("--store")
         let (name, version) = try versionReference(
             try arguments.positional("NAME@VERSION"), command: arguments.command)
+        // --from takes OLDER or NAME@OLDER; the name must be the sent version's.
+        if let given = base, given.contains("@") {
+            let older = try VersionReference(parsing: given)
+            guard older.name == name, let selector = older.selector else {
+                throw KFCError.usage("--from \(given): expected a version of \(name)")
+            }
+            base = selector
+        }
         try arguments.finish()
         guard isatty(STDOUT_FILENO) == 0 else {
             throw KFCError.usage("\(arguments.command): stdout is a terminal; redirect it")
