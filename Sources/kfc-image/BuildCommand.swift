@@ -35,8 +35,9 @@ enum BuildCommand {
         let kernel = try arguments.option("--kernel")
         let cache = try arguments.option("--cache") ?? Fetcher.defaultCacheDirectory
         let epoch = try arguments.option("--epoch").map { text in
-            guard let value = Int64(text), value > 0 else {
-                throw KFCError.usage("--epoch expects seconds since 1970, got '\(text)'")
+            guard let value = Int64(text), (1...Recipe.maximumEpoch).contains(value) else {
+                throw KFCError.usage(
+                    "--epoch expects seconds since 1970, from 1 to \(Recipe.maximumEpoch), got '\(text)'")
             }
             return value
         }
