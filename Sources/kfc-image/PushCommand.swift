@@ -40,6 +40,8 @@ let pushCommand = Subcommand(
         try arguments.finish()
 
         let store = try StoreSpec.open(spec, logger: logger)
+        // An unknown version is reported before the host is contacted.
+        _ = try store.manifest(VersionReference(name: name, selector: version))
         if base == nil, !full {
             let local = try store.versions(name: name).filter { $0.version != version }
             base = PushPlan.base(local: local, remote: try remoteVersions(plan, name, logger))
@@ -89,13 +91,17 @@ private func push(
         input: pipe.fileHandleForReading, logger: logger)
     try? pipe.fileHandleForReading.close()
     failure.wait()
-    if let error = failure.error { throw error }
+    // A remote that failed is the cause, and the sender's broken pipe only its echo, so the
+    // remote's own message comes first.
     guard result.status == 0 else {
+        let lines = Command.tail(result.errorOutput)
         throw KFCError.failed(
             "push \(name)@\(version) to \(plan.destination)",
-            "the remote receive exited with status \(result.status)",
-            details: Command.tail(result.errorOutput))
+            "the remote receive exited with status \(result.status)"
+                + (lines.last.map { ": \($0)" } ?? ""),
+            details: lines.dropLast())
     }
+    if let error = failure.error { throw error }
 }
 
 /// The error of the sending thread, read after it finished.
