@@ -54,7 +54,7 @@ public enum ZFSTestLock {
     }
 }
 
-/// The zfs-fuse daemon: started once by the tests when none answers, and stopped by its pid
+/// The zfs-fuse daemon: started once by the tests when none responds, and stopped by its pid
 /// when the test process exits.
 public enum ZFSDaemon {
     nonisolated(unsafe) private static var started: Process?
@@ -72,7 +72,7 @@ public enum ZFSDaemon {
     /// `Process` waits on forever, and a foreground child keeps its pid known.
     public static func ensureRunning() throws {
         try lock.withLock {
-            if started?.isRunning == true || answers() { return }
+            if started?.isRunning == true || responds() { return }
             // Test threads block SIGTERM, and a child inherits the mask, so zfs-fuse would
             // never see the SIGTERM that stops it. env (coreutils 9) unblocks and resets
             // every signal, then becomes zfs-fuse under the same pid.
@@ -84,15 +84,15 @@ public enum ZFSDaemon {
             try daemon.run()
             if started == nil { atexit { ZFSDaemon.stop() } }
             started = daemon
-            for _ in 0..<100 where !answers() { usleep(50_000) }
-            guard answers() else {
-                throw KFCError.failed("start zfs-fuse", "the daemon did not answer within 5 s")
+            for _ in 0..<100 where !responds() { usleep(50_000) }
+            guard responds() else {
+                throw KFCError.failed("start zfs-fuse", "the daemon did not respond within 5 s")
             }
         }
     }
 
-    /// Whether a daemon answers `zpool list`.
-    public static func answers() -> Bool {
+    /// Whether a daemon responds to `zpool list`.
+    public static func responds() -> Bool {
         (try? Command("zpool", ["list"]).result(timeout: 10).status) == 0
     }
 

@@ -124,7 +124,7 @@ struct RebuildTests {
         #expect(result.actual == manifest.image.sha256)
     }
 
-    @Test("changed recipe is refused instead of rebuilt")
+    @Test("changed recipe is rejected, not rebuilt")
     func changedRecipe() throws {
         let fixture = try BuildFixture()
         defer { fixture.remove() }

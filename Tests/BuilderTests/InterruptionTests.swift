@@ -39,7 +39,7 @@ struct InterruptionTests {
         return (fixture, build.terminationStatus)
     }
 
-    /// The number of processes running `sleep SECONDS`.
+    /// Counts the processes running `sleep SECONDS`.
     private func stepCount(_ seconds: Int) -> Int {
         let result = try? Command("pgrep", ["-f", "-x", "sleep \(seconds)"]).result()
         return result?.outputText.split(separator: "\n").count ?? 0
