@@ -68,10 +68,9 @@ public struct ImageBuilder: Sendable {
     ) throws -> VersionManifest {
         let tree = "\(pending.path)/\(VersionLayout.tree)"
         try FileSystem.createDirectory(tree)
-        let unpacked = try withContext("unpack \(recipe.source.fileName)") {
-            try Unpacker.unpack(
-                source, into: tree, displayName: recipe.source.fileName, logger: logger)
-        }
+        // The unpacker's errors name the archive and the entry already.
+        let unpacked = try Unpacker.unpack(
+            source, into: tree, displayName: recipe.source.fileName, logger: logger)
 
         let epoch = try resolveEpoch(recipe, request, unpacked: unpacked)
         try runSteps(recipe, tree: tree, work: work, epoch: epoch, timeout: request.stepTimeout)

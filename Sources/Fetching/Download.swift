@@ -46,7 +46,7 @@ enum Download {
         var status = 0
         kfc_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         if status >= 400 {
-            throw KFCError.failed("download \(url)", "the server answered HTTP \(status)")
+            throw KFCError.failed("download \(url)", "the server returned HTTP \(status)")
         }
         try SystemCall.retrying("fsync \(destination)") { fsync(fd) }
         return sink.hasher.finish()
