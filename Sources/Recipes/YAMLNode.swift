@@ -15,7 +15,7 @@ public struct SourceMark: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(file):\(line):\(column)" }
 
-    /// An invalid-input error located at this mark.
+    /// Makes an invalid-input error located at this mark.
     public func error(_ reason: String) -> KFCError {
         KFCError.invalid(description, reason)
     }
@@ -57,7 +57,7 @@ public struct YAMLNode: Sendable {
         }
     }
 
-    /// The scalar's text, or an error that names what was `expected`.
+    /// Returns the scalar's text, or throws an error that names what was `expected`.
     public func scalar(_ expected: String = "a string") throws -> String {
         guard case .scalar(let text, _) = kind, !isNull else {
             throw mark.error("expected \(expected), found \(typeName)")
@@ -65,10 +65,10 @@ public struct YAMLNode: Sendable {
         return text
     }
 
-    /// The node as a string.
+    /// Returns the node as a string.
     public func string() throws -> String { try scalar() }
 
-    /// The node as an integer (decimal, or octal with a `0o` or leading `0`, or hex `0x`).
+    /// Returns the node as an integer (decimal, or octal with a `0o` or leading `0`, or hex `0x`).
     public func int() throws -> Int {
         let text = try scalar("an integer")
         guard let value = YAMLNode.parseInteger(text) else {
@@ -77,7 +77,7 @@ public struct YAMLNode: Sendable {
         return value
     }
 
-    /// The node as a boolean (`true`/`false`, `yes`/`no`, `on`/`off`).
+    /// Returns the node as a boolean (`true`/`false`, `yes`/`no`, `on`/`off`).
     public func bool() throws -> Bool {
         let text = try scalar("true or false")
         switch text.lowercased() {
@@ -87,7 +87,7 @@ public struct YAMLNode: Sendable {
         }
     }
 
-    /// The node's items; a null node is an empty list.
+    /// Returns the node's items. A null node is an empty list.
     public func sequence() throws -> [YAMLNode] {
         if isNull { return [] }
         guard case .sequence(let items) = kind else {
@@ -96,13 +96,13 @@ public struct YAMLNode: Sendable {
         return items
     }
 
-    /// The node as a list of strings; a single scalar is a list of one.
+    /// Returns the node as a list of strings. A single scalar is a list of one.
     public func stringList() throws -> [String] {
         if case .scalar = kind, !isNull { return [try string()] }
         return try sequence().map { try $0.string() }
     }
 
-    /// A reader over the node's keys that rejects keys not in `allowed` and duplicates.
+    /// Makes a reader over the node's keys that rejects duplicates and keys not in `allowed`.
     public func mappingReader(allowed: [String]) throws -> MappingReader {
         try MappingReader(self, allowed: allowed)
     }
@@ -144,7 +144,7 @@ public struct MappingReader: Sendable {
         self.fields = fields
     }
 
-    /// The value of `key`, or nil when it is absent or null.
+    /// Returns the value of `key`, or nil when it is absent or null.
     public func node(_ key: String) -> YAMLNode? {
         guard let value = fields[key]?.value, !value.isNull else { return nil }
         return value
@@ -153,7 +153,7 @@ public struct MappingReader: Sendable {
     /// Whether `key` is present with a value other than null.
     public func contains(_ key: String) -> Bool { node(key) != nil }
 
-    /// The value of `key`, or an error at the mapping's mark saying it is missing.
+    /// Returns the value of `key`, or throws an error at the mapping's mark saying it is missing.
     public func required(_ key: String) throws -> YAMLNode {
         guard let value = node(key) else {
             throw node.mark.error("missing required key '\(key)'")
@@ -161,19 +161,19 @@ public struct MappingReader: Sendable {
         return value
     }
 
-    /// The string value of `key`, when present.
+    /// Returns the string value of `key`, when present.
     public func string(_ key: String) throws -> String? { try node(key)?.string() }
 
-    /// The string value of `key`, which must be present.
+    /// Returns the string value of `key`, which must be present.
     public func requiredString(_ key: String) throws -> String { try required(key).string() }
 
-    /// The integer value of `key`, when present.
+    /// Returns the integer value of `key`, when present.
     public func int(_ key: String) throws -> Int? { try node(key)?.int() }
 
-    /// The boolean value of `key`, when present.
+    /// Returns the boolean value of `key`, when present.
     public func bool(_ key: String) throws -> Bool? { try node(key)?.bool() }
 
-    /// The string list of `key`; absent is empty.
+    /// Returns the string list of `key`, empty when absent.
     public func stringList(_ key: String) throws -> [String] {
         try node(key)?.stringList() ?? []
     }
