@@ -129,19 +129,6 @@ extension DirectoryStore {
         try setTopLevelWritable(pending, true)
     }
 
-    /// Checks a received folder: its manifest file matches the stream's and its image has
-    /// the digest the manifest records.
-    func checkArrival(_ header: ReplicationHeader, folder: String) throws {
-        var expected = header.manifest
-        expected.verified = nil
-        let path = "\(folder)/\(VersionLayout.manifest)"
-        let stored = try VersionManifest.decode(try FileSystem.read(path))
-        guard stored == expected else {
-            throw KFCError.invalid(path, "differs from the manifest in the stream header")
-        }
-        try checkImageDigest(expected.absolute(in: folder))
-    }
-
     private func saveVerification(_ manifest: VersionManifest) throws {
         guard let verified = manifest.verified else { return }
         try recordVerification(verified, name: manifest.name, version: manifest.version)

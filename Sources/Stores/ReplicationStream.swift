@@ -127,3 +127,16 @@ func makeHeader(kind: String, manifest: VersionManifest, base: String?, removed:
         payloadBytes: try FileSystem.size(payload),
         payloadSHA256: try Digest.ofFile(payload).hex)
 }
+
+/// Checks a received version's folder, for every store kind: its manifest file matches the
+/// stream's and its image has the digest the manifest records.
+func checkArrival(_ header: ReplicationHeader, folder: String) throws {
+    var expected = header.manifest
+    expected.verified = nil
+    let path = "\(folder)/\(VersionLayout.manifest)"
+    let stored = try VersionManifest.decode(try FileSystem.read(path))
+    guard stored == expected else {
+        throw KFCError.invalid(path, "differs from the manifest in the stream header")
+    }
+    try checkImageDigest(expected.absolute(in: folder))
+}

@@ -115,19 +115,6 @@ extension ZFSStore {
         }
     }
 
-    /// Checks a received dataset: its manifest file matches the stream's and its image has
-    /// the digest the manifest records.
-    private func checkArrival(_ header: ReplicationHeader, folder: String) throws {
-        var expected = header.manifest
-        expected.verified = nil
-        let path = "\(folder)/\(VersionLayout.manifest)"
-        let stored = try VersionManifest.decode(try FileSystem.read(path))
-        guard stored == expected else {
-            throw KFCError.invalid(path, "differs from the manifest in the stream header")
-        }
-        try checkImageDigest(expected.absolute(in: folder))
-    }
-
     /// Waits up to 5 s for the manifest to show in `folder`, in case the FUSE mount is not
     /// serving yet when `zfs mount` returns.
     private func waitForRemount(_ folder: String) {
