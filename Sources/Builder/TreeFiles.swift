@@ -57,14 +57,7 @@ enum TreeFiles {
             open(target, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         }
         defer { close(fd) }
-        try data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                offset += try SystemCall.retrying("write \(target)") {
-                    Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                }
-            }
-        }
+        try FileSystem.writeAll(data, to: fd, path: target)
         try SystemCall.retrying("chown \(target)") { fchown(fd, owner.uid, owner.gid) }
         // fchmod after fchown, because chown clears setuid and setgid bits.
         try SystemCall.retrying("chmod \(target)") { fchmod(fd, mode_t(mode)) }

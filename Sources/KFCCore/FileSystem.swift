@@ -6,13 +6,13 @@ import Foundation
 
 /// File operations with errors that name the path.
 public enum FileSystem {
-    /// Whether anything (even a dangling symlink) exists at `path`.
+    /// Checks whether anything (even a dangling symlink) exists at `path`.
     public static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
 
-    /// Whether `path` is a directory (following symlinks).
+    /// Checks whether `path` is a directory, following symlinks.
     public static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
@@ -59,15 +59,7 @@ public enum FileSystem {
             open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         }
         do {
-            try data.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let written = try SystemCall.retrying("write \(temporary)") {
-                        write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    }
-                    offset += written
-                }
-            }
+            try writeAll(data, to: fd, path: temporary)
             try SystemCall.retrying("fsync \(temporary)") { fsync(fd) }
             fchmod(fd, mode)
             close(fd)
@@ -76,6 +68,20 @@ public enum FileSystem {
             close(fd)
             unlink(temporary)
             throw error
+        }
+    }
+
+    /// Writes all of `data` to the open file `fd`, retrying short writes; `path` names the
+    /// file in errors.
+    public static func writeAll(_ data: Data, to fd: Int32, path: String) throws {
+        try data.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var offset = 0
+            while offset < raw.count {
+                offset += try SystemCall.retrying("write \(path)") {
+                    write(fd, base + offset, raw.count - offset)
+                }
+            }
         }
     }
 
@@ -91,14 +97,14 @@ public enum FileSystem {
         return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The size of the file at `path` in bytes.
+    /// Returns the size of the file at `path` in bytes.
     public static func size(_ path: String) throws -> Int64 {
         var info = stat()
         try SystemCall.retrying("stat \(path)") { stat(path, &info) }
         return Int64(info.st_size)
     }
 
-    /// The text of a Foundation error without its domain and code noise.
+    /// Returns the text of a Foundation error without its domain and code.
     public static func describe(_ error: Error) -> String {
         let nsError = error as NSError
         if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError,

@@ -19,16 +19,6 @@ struct ChrootRunnerTests {
         return (root, work, top)
     }
 
-    private func mountsBelow(_ path: String) throws -> [String] {
-        let table = String(decoding: try FileSystem.read("/proc/self/mountinfo"), as: UTF8.self)
-        return table.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            guard fields.count > 4 else { return nil }
-            let point = String(fields[4])
-            return point.hasPrefix(path) ? point : nil
-        }
-    }
-
     @Test("step runs inside the tree with proc, sys and dev mounted")
     func stepSeesItsMounts() throws {
         let tree = try alpineTree()
@@ -50,7 +40,7 @@ struct ChrootRunnerTests {
         let result = String(decoding: try FileSystem.read("\(tree.root)/result"), as: UTF8.self)
         #expect(result.contains("kfc-test-step"))
         #expect(result.contains("pid=1\n"), "the step runs in a PID namespace of its own")
-        #expect(try mountsBelow(tree.root).isEmpty)
+        #expect(mountPoints(below: tree.root).isEmpty)
         #expect(ProcessInfo.processInfo.hostName != "kfc-test-step")
     }
 
@@ -68,7 +58,7 @@ struct ChrootRunnerTests {
                 && failure.description.contains("status 7")
                 && failure.details.contains("about to fail")
         }
-        #expect(try mountsBelow(tree.root).isEmpty)
+        #expect(mountPoints(below: tree.root).isEmpty)
     }
 
     @Test("killed step leaves no mount behind")
@@ -80,7 +70,7 @@ struct ChrootRunnerTests {
             try ChrootRunner.run(step, root: tree.root, workDirectory: tree.work, epoch: nil,
                 timeout: 1, logger: .silent)
         }
-        #expect(try mountsBelow(tree.root).isEmpty)
+        #expect(mountPoints(below: tree.root).isEmpty)
     }
 
     @Test("host resolv.conf is present only during a network step")
