@@ -3,10 +3,10 @@ import KFCCore
 
 /// Runs setup steps inside a tree with chroot, isolated by namespaces.
 ///
-/// Each step runs under `unshare` in new mount, PID, UTS and IPC namespaces (and a network
-/// namespace unless the step needs the network). Its /proc, /sys, /dev and resolv.conf
-/// mounts exist only in that mount namespace, so they vanish with the step's last process
-/// however it ends, and the host never finds them in the tree.
+/// Each step runs under `unshare` in new mount, PID, UTS and IPC namespaces, and in a
+/// network namespace unless the step needs the network. Its /proc, /sys, /dev and
+/// resolv.conf mounts exist only in that mount namespace. They vanish with the step's last
+/// process however it ends, so the host never finds them in the tree.
 public enum ChrootRunner {
     /// The environment of a step: nothing from the host but these.
     static let stepEnvironment = [
@@ -73,8 +73,8 @@ public enum ChrootRunner {
         return flags
     }
 
-    /// The script run by the host's /bin/sh inside the new namespaces, with arguments
-    /// ROOT RESOLV NETWORK SCRIPT ENV…: it brings up loopback in a network namespace of the
+    /// The script run by the host's /bin/sh inside the new namespaces, with the arguments
+    /// ROOT RESOLV NETWORK SCRIPT ENV…. It brings up loopback in a network namespace of the
     /// step's own (NETWORK `own`), mounts /proc, /sys and a minimal /dev, binds the host's
     /// resolv.conf copy when given, and execs the step's script in the chroot.
     static let mountScript = #"""

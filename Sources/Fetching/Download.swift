@@ -78,7 +78,7 @@ enum Download {
     }
 }
 
-/// Where libcurl's callbacks put the body: the file, the digest and the progress bar.
+/// The destination of libcurl's callbacks: the file, the digest and the progress meter.
 private final class Sink {
     let fd: Int32
     let hasher: Digest.Hasher

@@ -137,7 +137,7 @@ public struct Command: Sendable {
         return text
     }
 
-    /// The last `count` non-empty lines of `data`.
+    /// Returns the last `count` non-empty lines of `data`.
     public static func tail(_ data: Data, count: Int = 10) -> [String] {
         String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(count).map(String.init)
     }

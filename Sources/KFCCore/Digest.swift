@@ -32,14 +32,14 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible {
     /// `sha256:HEX`, the form used in cache paths and messages.
     public var description: String { "\(algorithm.rawValue):\(hex)" }
 
-    /// The digest of `data`.
+    /// Computes the digest of `data`.
     public static func of(_ data: Data, _ algorithm: DigestAlgorithm = .sha256) -> Digest {
         let hasher = Hasher(algorithm)
         hasher.update(data)
         return hasher.finish()
     }
 
-    /// The digest of the file at `path`, read in 1 MiB pieces.
+    /// Computes the digest of the file at `path`, read in 1 MiB pieces.
     public static func ofFile(
         _ path: String, _ algorithm: DigestAlgorithm = .sha256, progress: ProgressMeter? = nil
     ) throws -> Digest {

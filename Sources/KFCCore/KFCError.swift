@@ -23,7 +23,7 @@ public struct KFCError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     /// The operation and its subject, such as `unpack FILE` or `recipe.yaml:3:5`.
     public var context: String
-    /// Why it failed, as a sentence fragment without a trailing period.
+    /// The cause of the failure, as a sentence fragment without a trailing period.
     public var reason: String
     /// Extra lines shown after the error line, such as the tail of a command's output.
     public var details: [String]
@@ -40,12 +40,12 @@ public struct KFCError: Error, CustomStringConvertible, Sendable {
         context.isEmpty ? reason : "\(context): \(reason)"
     }
 
-    /// A wrong command line.
+    /// Makes the error for a wrong command line.
     public static func usage(_ reason: String) -> KFCError {
         KFCError(.usage, "", reason)
     }
 
-    /// An invalid input named by `context`.
+    /// Makes the error for an invalid input named by `context`.
     public static func invalid(_ context: String, _ reason: String) -> KFCError {
         KFCError(.invalidInput, context, reason)
     }
@@ -55,7 +55,7 @@ public struct KFCError: Error, CustomStringConvertible, Sendable {
         KFCError(.notFound, context, reason)
     }
 
-    /// A failed operation.
+    /// Makes the error for a failed operation.
     public static func failed(_ context: String, _ reason: String, details: [String] = [])
         -> KFCError
     {

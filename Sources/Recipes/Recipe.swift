@@ -19,7 +19,7 @@ public struct Recipe: Sendable {
 
     /// A file added to the tree.
     public struct File: Sendable, Equatable {
-        /// Where the file goes, an absolute path inside the tree.
+        /// The file's absolute path inside the tree.
         public var path: String
         /// Its bytes: given inline with `content`, or read from `from` (relative to the recipe).
         public var content: FileContent
@@ -29,7 +29,7 @@ public struct Recipe: Sendable {
         public var mark: SourceMark
     }
 
-    /// Where an added file's bytes come from.
+    /// The source of an added file's bytes.
     public enum FileContent: Sendable, Equatable {
         case inline(String)
         case file(String)

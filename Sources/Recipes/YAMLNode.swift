@@ -150,7 +150,7 @@ public struct MappingReader: Sendable {
         return value
     }
 
-    /// Whether `key` is present with a value other than null.
+    /// Checks whether `key` is present with a value other than null.
     public func contains(_ key: String) -> Bool { node(key) != nil }
 
     /// Returns the value of `key`, or throws an error at the mapping's mark saying it is missing.
@@ -178,6 +178,6 @@ public struct MappingReader: Sendable {
         try node(key)?.stringList() ?? []
     }
 
-    /// The mark of `key`'s value, or of the mapping when `key` is absent.
+    /// Returns the mark of `key`'s value, or of the mapping when `key` is absent.
     public func mark(_ key: String) -> SourceMark { fields[key]?.value.mark ?? node.mark }
 }

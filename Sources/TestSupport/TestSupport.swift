@@ -40,20 +40,20 @@ public enum TestEnvironment {
     /// Whether the tests run as root.
     public static var isRoot: Bool { geteuid() == 0 }
 
-    /// Whether every program in `names` is on PATH.
+    /// Checks whether every program in `names` is on PATH.
     public static func hasTools(_ names: String...) -> Bool {
         names.allSatisfy { Command.which($0) != nil }
     }
 
-    /// A fresh temporary folder for one test; the caller removes it.
+    /// Makes a fresh temporary folder for one test, which the caller removes.
     public static func temporaryDirectory(_ prefix: String = "kfc-test") throws -> String {
         try FileSystem.makeTemporaryDirectory(prefix: prefix)
     }
 }
 
 extension TestEnvironment {
-    /// The path of the package's executable `name`, built beside the test bundle, when it
-    /// exists.
+    /// Finds the package's executable `name`, built beside the test bundle; nil when it is
+    /// not built.
     public static func executable(_ name: String) -> String? {
         let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let path = folder.appendingPathComponent(name).path

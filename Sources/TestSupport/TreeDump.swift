@@ -5,7 +5,7 @@ import KFCCore
     import Glibc
 #endif
 
-/// What a test compares of one file system entry.
+/// The fields a test compares of one file system entry.
 public struct EntrySummary: Equatable, Sendable, CustomStringConvertible {
     /// `file`, `dir`, `link`, `char`, `block`, `fifo` or `socket`.
     public var type: String
@@ -27,14 +27,14 @@ public struct EntrySummary: Equatable, Sendable, CustomStringConvertible {
 
 /// A listing of a tree, path to summary, that tests compare between a folder and a mount.
 public enum TreeDump {
-    /// Every entry below `root` (not `root` itself), keyed by its path relative to `root`.
+    /// Lists every entry below `root` (not `root` itself), keyed by its path relative to `root`.
     public static func entries(_ root: String) throws -> [String: EntrySummary] {
         var result: [String: EntrySummary] = [:]
         try walk(root, relative: "", into: &result)
         return result
     }
 
-    /// The lines on which two dumps differ, `path: expected | actual`, sorted.
+    /// Returns the lines on which two dumps differ, `path: expected | actual`, sorted.
     public static func differences(
         _ expected: [String: EntrySummary], _ actual: [String: EntrySummary]
     ) -> [String] {
@@ -99,7 +99,7 @@ public enum TreeDump {
 
 /// A read-only loop mount of an image, made and removed by one test.
 public final class LoopMount {
-    /// Where the image is mounted.
+    /// The folder the image is mounted on.
     public let point: String
 
     /// Mounts `image` read-only on a fresh folder.
@@ -120,7 +120,7 @@ public final class LoopMount {
     }
 }
 
-/// The mount points below `path` in this process's mount namespace.
+/// Lists the mount points below `path` in this process's mount namespace.
 public func mountPoints(below path: String) -> [String] {
     guard let table = try? FileSystem.read("/proc/self/mountinfo") else { return [] }
     return String(decoding: table, as: UTF8.self).split(separator: "\n").compactMap { line in

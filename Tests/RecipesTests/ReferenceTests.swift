@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Recipe reference")
 struct ReferenceTests {
-    /// The keys in the first column of the reference's table under `heading`.
+    /// Reads the keys in the first column of the reference's table under `heading`.
     private func documentedKeys(under heading: String) throws -> [String] {
         let path = "\(TestEnvironment.packageRoot)/docs/recipes.md"
         let text = String(decoding: try FileSystem.read(path), as: UTF8.self)
@@ -34,7 +34,7 @@ struct ReferenceTests {
         #expect(recipeError(field: field, key: "bogus").contains("unknown key 'bogus'"))
     }
 
-    /// The error of a recipe whose `field` has one extra `key`, or "" when it parses.
+    /// Parses a recipe whose `field` has one extra `key`; returns its error, or "".
     private func recipeError(field: String, key: String) -> String {
         let digest = String(repeating: "a", count: 64)
         var source = "source: {url: 'https://x/y.tar.gz', sha256: \(digest)}\n"
